@@ -1,0 +1,91 @@
+"""Wiring for the Lambda handlers: build the engine once per container, run one invocation's worth.
+
+Handlers call `sync_sqs_event` or `sync_eventbridge_event`; everything they need is built from
+`Settings.from_env()` on first use and reused while the container stays warm (connection pool, access
+token, secret cache).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from cord_sync.api import CordClient
+from cord_sync.auth import ExchangeAuth, ServerTokenAuth
+from cord_sync.errors import CordSyncError
+from cord_sync.http import Deadline, HttpTransport, RetryPolicy
+from cord_sync.model import from_eventbridge
+from cord_sync.observability import logger, metrics
+from cord_sync.secrets import CredentialsSource, SecretsManagerCredentials
+from cord_sync.settings import Settings
+from cord_sync.sync import SyncEngine, SyncReport
+
+
+class SyncFailedError(CordSyncError):
+    """An EventBridge event could not be applied; raised so Lambda's async retries take over."""
+
+
+def build_engine(settings: Settings, credentials: CredentialsSource | None = None) -> SyncEngine:
+    transport = HttpTransport(
+        settings.api_url,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        retry=RetryPolicy(max_retries=settings.max_retries),
+    )
+    credentials = credentials or SecretsManagerCredentials(settings.secret_arn)
+    auth = (
+        ServerTokenAuth(credentials) if settings.auth_mode == "server_token" else ExchangeAuth(credentials, transport)
+    )
+    return SyncEngine(CordClient(transport, auth))
+
+
+@cache
+def default_engine() -> SyncEngine:
+    """The container's engine, from the environment (fails closed with ConfigurationError)."""
+    return build_engine(Settings.from_env())
+
+
+def publish_metrics(report: SyncReport) -> None:
+    metrics.add_metric(name="EventsReceived", unit=MetricUnit.Count, value=report.received)
+    metrics.add_metric(name="EventsInvalid", unit=MetricUnit.Count, value=report.invalid)
+    metrics.add_metric(name="EventsApplied", unit=MetricUnit.Count, value=report.applied)
+    metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=len(report.failures))
+    metrics.add_metric(name="CordRequests", unit=MetricUnit.Count, value=report.requests)
+
+
+def sync_sqs_event(event: Mapping[str, Any], context: Any, engine: SyncEngine | None = None) -> SyncReport:
+    """Apply an SQS batch of canonical events; the report says which records failed and why."""
+    engine = engine or default_engine()
+    records = event.get("Records") or []
+    report = engine.sync_messages(
+        ((record["messageId"], record.get("body", "")) for record in records),
+        deadline=Deadline.from_lambda_context(context),
+    )
+    publish_metrics(report)
+    logger.info(
+        "batch synced",
+        extra={
+            "received": report.received,
+            "applied": report.applied,
+            "skipped": report.skipped,
+            "failed": len(report.failures),
+            "invalid": report.invalid,
+            "cord_requests": report.requests,
+        },
+    )
+    return report
+
+
+def sync_eventbridge_event(event: Mapping[str, Any], context: Any, engine: SyncEngine | None = None) -> SyncReport:
+    """Apply one canonical event delivered by EventBridge; raises when it cannot be applied."""
+    change = from_eventbridge(event)  # InvalidEventError: retries will not help, the DLQ keeps it
+    engine = engine or default_engine()
+    report = engine.apply([(change.id, change)], deadline=Deadline.from_lambda_context(context))
+    publish_metrics(report)
+    if report.failures:
+        raise SyncFailedError(f"{change.type} {change.id}: {report.failures[change.id].reason}")
+    logger.info("event synced", extra={"event_id": change.id, "event_type": change.type, "skipped": report.skipped})
+    return report
