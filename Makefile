@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV := .venv
 SAM_VENV := .venv-sam
 PY := $(VENV)/bin/python
+# The layer is on the path as Lambda puts it at /opt/python; local/ holds the emulator and local runner.
+LOCAL_PATH := PYTHONPATH=layers/cord_sync:local
 SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
 .PHONY: help venv sam-venv lint format unit template test demo bench build clean
@@ -51,10 +53,10 @@ template: sam-venv
 test: lint unit template
 
 demo: venv
-	$(PY) local/demo.py $(DEMO_ARGS)
+	$(LOCAL_PATH) $(PY) local/demo.py $(DEMO_ARGS)
 
 bench: venv
-	$(PY) local/bench.py
+	$(LOCAL_PATH) $(PY) local/bench.py
 
 # sam build needs a python3.13 interpreter (pyenv has one on the development image); skipped when absent.
 build: sam-venv

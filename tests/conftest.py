@@ -2,6 +2,15 @@
 
 import os
 
+import pytest
+
+from cord_emulator import CordEmulator
+from cord_sync.api import CordClient
+from cord_sync.auth import ExchangeAuth, ServerTokenAuth
+from cord_sync.http import HttpTransport, RetryPolicy
+from cord_sync.secrets import StaticCredentials
+from cord_sync.sync import SyncEngine
+
 # Fake credentials so that nothing can ever reach a real AWS account; moto intercepts every call.
 for _name, _value in {
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -13,3 +22,40 @@ for _name, _value in {
     "POWERTOOLS_METRICS_NAMESPACE": "CordSyncTests",
 }.items():
     os.environ[_name] = _value
+
+
+FAST_RETRIES = RetryPolicy(max_retries=3, backoff_factor=0.0, backoff_jitter=0.0, retry_after_max=1.0)
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    """One Cord emulator (a real HTTP server on 127.0.0.1) for the whole session."""
+    with CordEmulator(host="127.0.0.1", port=0) as emu:
+        yield emu
+
+
+@pytest.fixture
+def cord(emulator):
+    """A clean emulator with one fresh application; yields (emulator, app)."""
+    emulator.reset()
+    app = emulator.add_app()
+    yield emulator, app
+    emulator.reset()
+
+
+def make_client(url, app, *, mode="exchange", retry=FAST_RETRIES, read_timeout=5.0, credentials=None):
+    transport = HttpTransport(url, connect_timeout=1.0, read_timeout=read_timeout, retry=retry)
+    credentials = credentials or StaticCredentials(app.app_id, app.secret)
+    auth = ServerTokenAuth(credentials) if mode == "server_token" else ExchangeAuth(credentials, transport)
+    return CordClient(transport, auth)
+
+
+@pytest.fixture
+def client(cord):
+    emulator, app = cord
+    return make_client(emulator.url, app)
+
+
+@pytest.fixture
+def engine(client):
+    return SyncEngine(client)
