@@ -431,7 +431,11 @@ def test_parameters_are_described_constrained_and_grouped(template):
 @pytest.mark.parametrize(
     ("pattern_of", "good", "bad"),
     [
-        ("CordApiUrl", ["https://api.cord.com", "http://cord.internal:8080"], ["ftp://api.cord.com", "api.cord.com", ""]),
+        (
+            "CordApiUrl",
+            ["https://api.cord.com", "http://cord.internal:8080"],
+            ["ftp://api.cord.com", "api.cord.com", ""],
+        ),
         (
             "CordSecretArn",
             ["", "arn:aws:secretsmanager:us-east-1:123456789012:secret:cord/credentials-AbCdEf"],
