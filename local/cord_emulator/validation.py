@@ -47,7 +47,7 @@ def is_number(value: Any) -> bool:
 def js_number_string(value: float) -> str:
     """Stringify a JSON number the way JavaScript's ``String(n)`` does (``42`` → ``"42"``, ``1e21`` → ``"1e+21"``)."""
     number = float(value)  # JavaScript has doubles only: huge integers lose precision exactly like this
-    if number.is_integer() and abs(number) < 1e21:
+    if number.is_integer() and abs(number) < 2**53:
         return str(int(number))
     sign, digits, exponent = Decimal(repr(number)).as_tuple()
     digit_list = list(digits)
@@ -126,7 +126,12 @@ def check_status(value: Any) -> str | None:
 def _is_id(value: Any) -> bool:
     if isinstance(value, str):
         return 0 < len(value) <= MAX_BODY_ID_LENGTH
-    return is_number(value) and math.isfinite(value)
+    if not is_number(value):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer literal too big for a double: JSON.parse would make it Infinity
+        return False
 
 
 def check_id(value: Any) -> str | None:
