@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities import parameters
 from lambda_runtime import load_handler
 from moto import mock_aws
 
-from cord_sync.service import default_engine
+from cord_sync.service import reset_engine
 
 
 @pytest.fixture(scope="session")
@@ -33,8 +33,8 @@ def deployed(cord, monkeypatch):
         monkeypatch.setenv("CORD_SECRET_ARN", arn)
         monkeypatch.setenv("CORD_AUTH_MODE", "exchange")
         monkeypatch.setenv("CORD_MAX_RETRIES", "1")
-        default_engine.cache_clear()
+        reset_engine()
         parameters.clear_caches()
         yield emulator, app, arn
-        default_engine.cache_clear()
+        reset_engine()
         parameters.clear_caches()

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from lambda_runtime import LambdaContext
 
 from cord_sync.errors import ConfigurationError
-from cord_sync.service import default_engine
+from cord_sync.service import default_engine, reset_engine
 
 SCENARIO = json.loads((Path(__file__).resolve().parents[2] / "events" / "sqs_scenario.json").read_text())
 
@@ -64,7 +64,7 @@ def test_a_batch_where_every_record_fails_fails_the_invocation(deployed, sync_qu
 def test_missing_secret_setting_fails_closed(deployed, sync_queue_app, monkeypatch):
     emulator, _, _ = deployed
     monkeypatch.delenv("CORD_SECRET_ARN")
-    default_engine.cache_clear()
+    reset_engine()
     with pytest.raises(ConfigurationError, match="CORD_SECRET_ARN"):
         sync_queue_app.lambda_handler(SCENARIO, LambdaContext())
     assert emulator.requests == []
@@ -73,7 +73,7 @@ def test_missing_secret_setting_fails_closed(deployed, sync_queue_app, monkeypat
 def test_server_token_mode_from_the_environment(deployed, sync_queue_app, monkeypatch):
     emulator, app, _ = deployed
     monkeypatch.setenv("CORD_AUTH_MODE", "server_token")
-    default_engine.cache_clear()
+    reset_engine()
     sync_queue_app.lambda_handler(SCENARIO, LambdaContext())
     assert all(r.auth == "server_token" for r in emulator.requests)
     assert "u-ada" in emulator.users(app.app_id)
@@ -98,3 +98,11 @@ def test_logs_never_carry_the_secret_or_tokens(deployed, sync_queue_app, capsys,
     assert token and token not in output
     assert app.secret not in output
     assert "Bearer" not in output and "signed_app_token" not in output
+
+
+def test_the_warm_engine_follows_a_changed_environment(deployed, monkeypatch):
+    first = default_engine()
+    assert default_engine() is first  # kept while the settings stay
+    monkeypatch.setenv("CORD_API_URL", "http://127.0.0.1:9")
+    second = default_engine()
+    assert second is not first and second.client.transport.base_url == "http://127.0.0.1:9"

@@ -7,8 +7,8 @@ token, secret cache).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -42,10 +42,29 @@ def build_engine(settings: Settings, credentials: CredentialsSource | None = Non
     return SyncEngine(CordClient(transport, auth))
 
 
-@cache
+_lock = threading.Lock()
+_current: tuple[Settings, SyncEngine] | None = None
+
+
 def default_engine() -> SyncEngine:
-    """The container's engine, from the environment (fails closed with ConfigurationError)."""
-    return build_engine(Settings.from_env())
+    """The container's engine, built from the environment on first use and kept while the settings stay.
+
+    Settings are re-read on every call (a few dictionary look-ups), so a changed environment never talks to
+    the old Cord URL or secret; a missing or invalid setting fails closed with ConfigurationError.
+    """
+    global _current
+    settings = Settings.from_env()
+    with _lock:
+        if _current is None or _current[0] != settings:
+            _current = (settings, build_engine(settings))
+        return _current[1]
+
+
+def reset_engine() -> None:
+    """Forget the container's engine (its token cache and connection pool); tests use this."""
+    global _current
+    with _lock:
+        _current = None
 
 
 def publish_metrics(report: SyncReport) -> None:

@@ -8,8 +8,8 @@ A batch costs as few Cord requests as it can:
    kept as a net add/remove set.
 2. One `POST /v1/batch` for all user and organization upserts and deactivations (split beyond 10,000 users,
    1,000 organizations or ~8 MB; users always before the organizations that may name them).
-3. A user created and deactivated within the batch is sent deleted once more: Cord creates new batch users
-   active whatever their status.
+3. Users whose last word is "deleted" are sent deleted once more in a second batch: Cord creates new batch
+   users active whatever their status (and newer servers create a user from a bare deactivation).
 4. One `POST /v1/organizations/<id>/members` per organization with incremental changes, after the users.
 
 `/v1/batch` is all-or-nothing. When Cord rejects one for its data, the batch is bisected (users before
@@ -288,8 +288,9 @@ class SyncEngine:
         orgs = [org for org in plan.organizations.values() if org.has_entry]
         for user_chunk, org_chunk in batch_calls(users, orgs):
             self._send_batch(user_chunk, org_chunk, deadline)
-        # New users in a batch are created active whatever their status: say "deleted" again.
-        again = [u for u in users if u.failure is None and u.fields.get("status") == "deleted" and len(u.fields) > 1]
+        # Cord creates new batch users active whatever their status (and servers since 2023-08 create a user
+        # from a bare deactivation): say "deleted" once more, now that every one of them exists.
+        again = [u for u in users if u.failure is None and not u.skipped and u.fields.get("status") == "deleted"]
         if again:
             redo = [_Entity(u.id, {"status": "deleted"}) for u in again]
             for chunk, _ in batch_calls(redo, []):
