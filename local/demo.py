@@ -23,6 +23,8 @@ import os
 import sys
 from pathlib import Path
 
+from lambda_runtime import create_cord_secret, drain_queue, load_handler, use_local_aws
+
 ROOT = Path(__file__).resolve().parents[1]
 LOG_FILE = ROOT / "build" / "demo-logs.jsonl"
 MAX_RECEIVE_COUNT = 3
@@ -64,13 +66,8 @@ def main() -> int:
     args = parse_args()
     LOG_FILE.parent.mkdir(exist_ok=True)
     # Local AWS stand-ins only: fake credentials, moto's endpoint for every AWS call.
-    os.environ.update(
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_ACCESS_KEY_ID="demo",
-        AWS_SECRET_ACCESS_KEY="demo",
-        POWERTOOLS_SERVICE_NAME="cord-sync",
-        POWERTOOLS_METRICS_NAMESPACE="CordSyncDemo",
-        POWERTOOLS_LOG_LEVEL="INFO",
+    use_local_aws(
+        POWERTOOLS_SERVICE_NAME="cord-sync", POWERTOOLS_METRICS_NAMESPACE="CordSyncDemo", POWERTOOLS_LOG_LEVEL="INFO"
     )
     from moto.server import ThreadedMotoServer
 
@@ -102,13 +99,9 @@ def main() -> int:
 
 def run(args, cord_url, app_id, secret, where, emulator) -> int:
     import boto3
-    from lambda_runtime import drain_queue, load_handler
 
-    secrets = boto3.client("secretsmanager")
     sqs = boto3.client("sqs")
-    secret_arn = secrets.create_secret(
-        Name="cord-sync/cord-credentials", SecretString=json.dumps({"app_id": app_id, "secret": secret})
-    )["ARN"]
+    secret_arn = create_cord_secret(app_id, secret)
     dlq_url = sqs.create_queue(QueueName="cord-sync-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     queue_url = sqs.create_queue(

@@ -2,6 +2,7 @@
 
 - `LambdaContext`: the context object a handler receives (remaining time included).
 - `load_handler(name)`: import `functions/<name>/app.py` the way Lambda does, as its own module.
+- `use_local_aws(...)` and `create_cord_secret(...)`: fake AWS credentials for moto, the Cord secret.
 - `drain_queue(...)`: Lambda's SQS event source mapping in miniature: receive up to `batch_size` messages,
   invoke the handler with an SQS event, delete what succeeded, make the reported failures visible again at
   once. The queue's redrive policy (enforced by moto) moves a message to the DLQ after maxReceiveCount.
@@ -10,6 +11,8 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -32,6 +35,24 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000), 0)
+
+
+def use_local_aws(**environment: str) -> None:
+    """Fake credentials and a fixed region, so that only moto ever answers; plus any extra variables."""
+    os.environ.update(
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID="local",
+        AWS_SECRET_ACCESS_KEY="local",
+        **environment,
+    )
+
+
+def create_cord_secret(app_id: str, secret: str, name: str = "cord-sync/cord-credentials") -> str:
+    """Store the Cord credentials the way the stack expects them; returns the secret's ARN."""
+    import boto3
+
+    value = json.dumps({"app_id": app_id, "secret": secret})
+    return boto3.client("secretsmanager").create_secret(Name=name, SecretString=value)["ARN"]
 
 
 def load_handler(name: str) -> ModuleType:
