@@ -4,10 +4,11 @@ Raises when the event is invalid or cannot be applied, so Lambda's asynchronous 
 function's on-failure destination (an SQS dead-letter queue) take over.
 """
 
-from cord_sync.observability import logger, metrics
+from cord_sync.observability import logger, metrics, tolerate_missing_context
 from cord_sync.service import sync_eventbridge_event
 
 
+@tolerate_missing_context
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event, context):

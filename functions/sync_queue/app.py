@@ -7,12 +7,13 @@ invocation fails.
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-from cord_sync.observability import logger, metrics
+from cord_sync.observability import logger, metrics, tolerate_missing_context
 from cord_sync.service import sync_sqs_event
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
+@tolerate_missing_context
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event, context):

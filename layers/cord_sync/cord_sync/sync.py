@@ -179,30 +179,29 @@ def coalesce(events: Sequence[tuple[str, ChangeEvent]]) -> Plan:
     return plan
 
 
-def _chunks(entities: Sequence[_Entity], limit: int) -> Iterator[list[_Entity]]:
+def _chunks(entities: Sequence[_Entity], limit: int) -> Iterator[tuple[list[_Entity], int]]:
+    """Consecutive chunks of at most `limit` entities and MAX_BATCH_BYTES, with their size in bytes."""
     chunk: list[_Entity] = []
     size = 0
     for entity in entities:
         entity_size = entity.size
         if chunk and (len(chunk) >= limit or size + entity_size > MAX_BATCH_BYTES):
-            yield chunk
+            yield chunk, size
             chunk, size = [], 0
         chunk.append(entity)
         size += entity_size
     if chunk:
-        yield chunk
+        yield chunk, size
 
 
 def batch_calls(users: Sequence[_Entity], orgs: Sequence[_Entity]) -> list[tuple[list, list]]:
     """Split into /v1/batch calls: every user before the organizations, as few calls as the limits allow."""
     user_chunks = list(_chunks(users, MAX_BATCH_USERS))
     org_chunks = list(_chunks(orgs, MAX_BATCH_ORGANIZATIONS))
-    calls: list[tuple[list, list]] = [(chunk, []) for chunk in user_chunks]
-    if calls and org_chunks:
-        last_users = calls[-1][0]
-        if sum(u.size for u in last_users) + sum(o.size for o in org_chunks[0]) <= MAX_BATCH_BYTES:
-            calls[-1] = (last_users, org_chunks.pop(0))
-    calls.extend(([], chunk) for chunk in org_chunks)
+    calls: list[tuple[list, list]] = [(chunk, []) for chunk, _ in user_chunks]
+    if calls and org_chunks and user_chunks[-1][1] + org_chunks[0][1] <= MAX_BATCH_BYTES:
+        calls[-1] = (user_chunks[-1][0], org_chunks.pop(0)[0])
+    calls.extend(([], chunk) for chunk, _ in org_chunks)
     return calls
 
 
