@@ -146,7 +146,7 @@ def test_refused_credentials_fail_every_record(cord):
     engine = SyncEngine(make_client(emulator.url, app, credentials=StaticCredentials(app.app_id, "0" * 64)))
     report = engine.sync_messages([hire(1, "u1"), ("bad", "[]")])
     assert set(report.failures) == {"m1", "bad"}
-    assert "refused the credentials" in report.failures["m1"].reason
+    assert "cannot authenticate to Cord" in report.failures["m1"].reason
     assert "0" * 64 not in report.failures["m1"].reason
     assert emulator.users(app.app_id) == {}
 

@@ -247,10 +247,10 @@ class SyncEngine:
         try:
             self._run(plan, deadline)
         except (AuthError, ConfigurationError) as exc:
-            # Nothing can be applied with refused credentials: fail every record, loudly.
+            # Nothing can be applied without working credentials: fail every record, loudly.
             logger.error("cannot authenticate to Cord", extra={"reason": str(exc)})
             for key, _ in events:
-                report.fail(key, f"Cord refused the credentials: {exc}", retryable=True)
+                report.fail(key, f"cannot authenticate to Cord: {exc}", retryable=True)
             report.requests += self.client.requests_sent - before
             return
         report.requests += self.client.requests_sent - before
