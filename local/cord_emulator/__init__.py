@@ -1,4 +1,4 @@
-"""A local Cord REST API emulator (2021-2022 era) for cord-sync's tests, demo and benchmark.
+"""A local Cord REST API emulator (2021-2022 era or the final 2024 server) for cord-sync's tests, demo and benchmark.
 
 with CordEmulator() as emulator:
     app = emulator.add_app()

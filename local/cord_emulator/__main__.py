@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 
+from cord_emulator.era import DEFAULT_ERA, ERAS
 from cord_emulator.server import CordEmulator
 
 
@@ -16,9 +17,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8787, help="port to bind, 0 for any free port (default 8787)")
     parser.add_argument("--app-id", help="application id (a UUID); generated when omitted")
     parser.add_argument("--secret", help="application secret; 64 random hex characters when omitted")
+    parser.add_argument(
+        "--era",
+        choices=list(ERAS),
+        default=DEFAULT_ERA,
+        help="the server to play: 2022 (the 2021-2022 API) or 2024 (the final server) (default 2022)",
+    )
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every /v1 request (default 0)")
     parser.add_argument(
-        "--max-token-age", type=int, default=60, help="maxAge of signed app tokens in seconds (default 60)"
+        "--max-token-age",
+        type=int,
+        default=None,
+        help="maxAge of signed app tokens in seconds (default: the era's, 60 in 2022, 86400 in 2024)",
     )
     parser.add_argument(
         "--access-token-ttl", type=float, default=86400, help="lifetime of minted access JWTs (default 86400)"
@@ -35,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         latency=args.latency_ms / 1000,
         max_token_age=args.max_token_age,
         access_token_ttl=args.access_token_ttl,
+        era=args.era,
         verbose=args.verbose,
     )
     try:
@@ -46,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     emulator.start()
-    print(f"cord-emulator: listening on {emulator.url} (Cord REST API, 2021-2022 era)")
+    print(f"cord-emulator: listening on {emulator.url} (Cord REST API, {ERAS[emulator.era].title})")
     print(f"CORD_API_URL={emulator.url}")
     print(f"CORD_APP_ID={app.app_id}")
     print(f"CORD_APP_SECRET={app.secret}", flush=True)

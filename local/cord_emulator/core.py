@@ -1,8 +1,9 @@
 """The emulated Cord server without HTTP: applications, sessions, authentication, routing, JSON bodies.
 
-:class:`Core` turns ``(method, path, headers, raw body)`` into a :class:`Reply`. The HTTP layer in
+:class:`Core` turns ``(method, path, query, headers, raw body)`` into a :class:`Reply`. The HTTP layer in
 ``server.py`` only moves bytes, so everything Cord-specific (check order, error codes, messages) lives here
-and in ``store.py``. One lock guards all mutable state; JWT work happens outside it.
+and in ``store.py``; what differs between the emulated eras is looked up in ``era.py``. One lock guards all
+mutable state; JWT work happens outside it.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
-from cord_emulator import store, tokens
-from cord_emulator.errors import ApiError
+from cord_emulator import js, store, tokens
+from cord_emulator.era import DEFAULT_ERA, Era, era_named
+from cord_emulator.errors import ApiError, ServerCrash
 from cord_emulator.validation import (
     check_jwt_string,
     has_bad_percent_escape,
@@ -38,7 +39,6 @@ HTML_TYPE = "text/html; charset=utf-8"
 CORS_METHODS = "GET,HEAD,PUT,PATCH,POST,DELETE"
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
-_SERVER_TOKEN_CLAIMS = frozenset({"app_id", "iat", "exp"})
 
 
 class AuthKind(StrEnum):
@@ -50,12 +50,6 @@ class AuthKind(StrEnum):
 
 def is_uuid(value: Any) -> bool:
     return isinstance(value, str) and _UUID.match(value) is not None
-
-
-def iso_millis(timestamp: float) -> str:
-    """``2026-12-04T15:24:47.814Z``, JavaScript's ``Date.toISOString()``."""
-    moment = datetime.fromtimestamp(timestamp, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def json_bytes(value: Any) -> bytes:
@@ -189,6 +183,7 @@ class Request:
     path: str
     params: dict[str, str]
     body: Any
+    query: store.Query = field(default_factory=dict)
     app_id: str | None = None
 
 
@@ -198,11 +193,12 @@ class Route:
     pattern: re.Pattern[str]
     handler: Handler
     authenticated: bool = True
+    since: str = "2022"  # the first era that has the route (era names sort chronologically)
 
 
-def _route(method: str, template: str, handler: Handler, *, authenticated: bool = True) -> Route:
+def _route(method: str, template: str, handler: Handler, *, authenticated: bool = True, since: str = "2022") -> Route:
     regex = re.sub(r":(\w+)", r"(?P<\1>[^/]+)", template)
-    return Route(method, re.compile(f"^{regex}/?$", re.IGNORECASE), handler, authenticated)
+    return Route(method, re.compile(f"^{regex}/?$", re.IGNORECASE), handler, authenticated, since)
 
 
 def _decode_params(groups: Mapping[str, str]) -> dict[str, str]:
@@ -233,9 +229,13 @@ def _path_id(request: Request, name: str, *, error: str) -> str:
 class Core:
     """Applications, their data, sessions, and the request pipeline after the body has been read."""
 
-    def __init__(self, *, max_token_age: int = 60, access_token_ttl: float = SESSION_TTL) -> None:
+    def __init__(
+        self, *, era: str = DEFAULT_ERA, max_token_age: int | None = None, access_token_ttl: float = SESSION_TTL
+    ) -> None:
+        self.era: Era = era_named(era)
+        self.routes = tuple(route for route in ROUTES if route.since <= self.era.name)
         self.lock = threading.RLock()
-        self.max_token_age = max_token_age
+        self.max_token_age = self.era.max_token_age if max_token_age is None else max_token_age
         self.access_token_ttl = access_token_ttl
         self.signing_secret = secrets.token_hex(32)
         self._signing_key = self.signing_secret.encode("ascii")
@@ -290,7 +290,9 @@ class Core:
 
     # -- the request pipeline --
 
-    def handle(self, method: str, path: str, headers: Mapping[str, str], raw_body: bytes | None) -> Reply:
+    def handle(
+        self, method: str, path: str, headers: Mapping[str, str], raw_body: bytes | None, query: str = ""
+    ) -> Reply:
         """Answer one request; ``headers`` keys are lower-case; ``raw_body`` is ``None`` when over the limit."""
         kind: AuthKind | None = None
         app_id: str | None = None
@@ -301,20 +303,23 @@ class Core:
             route, match = self._match(method, path)
             if route is None or match is None:
                 return not_found_reply(method, path)
-            request = Request(method, path, _decode_params(match.groupdict()), body)
+            params = _decode_params(match.groupdict())
+            request = Request(method, path, params, body, parse_qs(query, keep_blank_values=True))
             if route.authenticated:
                 app_id, kind = self.authenticate(headers.get("authorization"))
                 request.app_id = app_id
             reply = route.handler(self, request)
         except ApiError as exc:
-            reply = error_reply(exc)
+            reply = error_reply(self.era.present(exc))
+        except ServerCrash:
+            reply = internal_error_reply()
         reply.auth = str(kind) if kind else None
         reply.app_id = app_id
         return reply
 
     def _match(self, method: str, path: str) -> tuple[Route | None, re.Match[str] | None]:
         lookup = "GET" if method == "HEAD" else method
-        for route in ROUTES:
+        for route in self.routes:
             if route.method == lookup:
                 match = route.pattern.match(path)
                 if match:
@@ -361,7 +366,7 @@ class Core:
             {"session_id": session_id, "iat": issued, "exp": int(now + self.access_token_ttl)},
             self.signing_secret,
         )
-        return {"access_token": access_token, "expires": iso_millis(expires_at)}
+        return {"access_token": access_token, "expires": js.iso_date(expires_at)}
 
     def authenticate(self, header: str | None) -> tuple[str, AuthKind]:
         """The ``VerifyAppServerAuthToken`` middleware: returns ``(app_id, kind)`` or raises (§2.2)."""
@@ -405,16 +410,17 @@ class Core:
         if not tokens.is_object(token.payload):
             raise ApiError("invalid_app_token", "Input type for Authorization token is not valid, expected object.")
         claims = token.claims
-        app_id = claims.get("app_id")
-        if tokens.is_js_falsy(app_id):
+        names, label = self.era.server_token_claims, self.era.server_token_label
+        app_id = next((claims[name] for name in names if not tokens.is_js_falsy(claims.get(name))), None)
+        if app_id is None:
             raise ApiError(
                 "invalid_app_token",
-                "Please include the app_id if you are authorizing directly with a non-Cord signed token.",
+                f"Please include the {label} if you are authorizing directly with a non-Cord signed token.",
             )
         if not is_uuid(app_id):
-            raise ApiError("invalid_app_token", "Input type for app_id is not valid, expected UUID.")
-        if not claims.keys() <= _SERVER_TOKEN_CLAIMS:
-            raise ApiError("invalid_app_token", "Authorization token payload invalid, must contain only app_id.")
+            raise ApiError("invalid_app_token", f"Input type for {label} is not valid, expected UUID.")
+        if not claims.keys() <= {*names, "iat", "exp"}:
+            raise ApiError("invalid_app_token", f"Authorization token payload invalid, must contain only {label}.")
         app = self._app(app_id)
         self._verify_app_token(token, app)
         return app.app_id
@@ -423,7 +429,7 @@ class Core:
         with self.lock:
             app = self.apps.get(app_id.lower())
         if app is None:
-            raise ApiError("application_not_found", "Platform application not found.")
+            raise ApiError("application_not_found")
         return app
 
     def _verify_app_token(self, token: tokens.DecodedToken, app: App) -> None:
@@ -435,15 +441,18 @@ class Core:
 
     # -- endpoint handlers --
 
-    def _tenant_of(self, request: Request) -> store.Tenant:
+    def read(self, request: Request, operation: Callable[[store.Tenant], Any]) -> Reply:
+        """Run ``operation`` on the caller's data under the lock and answer its result as JSON."""
         assert request.app_id is not None
-        return self.tenants[request.app_id]
-
-    def with_tenant(self, request: Request, operation: Callable[[store.Tenant], Any], status: int = 200) -> Reply:
-        """Run ``operation`` on the caller's data under the lock; ``None`` means ``{"success": true}``."""
         with self.lock:
-            result = operation(self._tenant_of(request))
-        return json_reply(status, {"success": True} if result is None else result)
+            return json_reply(200, operation(self.tenants[request.app_id]))
+
+    def write(self, request: Request, operation: Callable[[store.Tenant], str], status: int = 200) -> Reply:
+        """Run a write under the lock; it returns the final server's success message, the era shapes the body."""
+        assert request.app_id is not None
+        with self.lock:
+            message = operation(self.tenants[request.app_id])
+        return json_reply(status, self.era.success(message))
 
 
 def _authorize(core: Core, request: Request) -> Reply:
@@ -452,59 +461,84 @@ def _authorize(core: Core, request: Request) -> Reply:
 
 def _put_user(core: Core, request: Request) -> Reply:
     user_id = _path_id(request, "userID", error="invalid_field")
-    return core.with_tenant(request, lambda tenant: store.put_user(tenant, user_id, request.body))
+    return core.write(request, lambda tenant: store.put_user(core.era, tenant, user_id, request.body))
 
 
 def _create_user(core: Core, request: Request) -> Reply:
-    return core.with_tenant(request, lambda tenant: store.create_user(tenant, request.body), status=201)
+    return core.write(request, lambda tenant: store.create_user(core.era, tenant, request.body), status=201)
 
 
 def _get_user(core: Core, request: Request) -> Reply:
     user_id = _path_id(request, "userID", error="invalid_request")
-    return core.with_tenant(request, lambda tenant: store.get_user(tenant, user_id))
+    return core.read(request, lambda tenant: store.get_user(core.era, tenant, user_id))
 
 
 def _list_users(core: Core, request: Request) -> Reply:
-    return core.with_tenant(request, store.list_users)
+    return core.read(request, lambda tenant: core.era.user_list(store.list_users(tenant), request.query))
+
+
+def _delete_user(core: Core, request: Request) -> Reply:
+    core.era.inputs.delete_user(request.body)  # the body is checked before the path id
+    user_id = _path_id(request, "userID", error="invalid_field")
+    return core.read(request, lambda tenant: store.delete_user(tenant, user_id))
 
 
 def _put_organization(core: Core, request: Request) -> Reply:
     org_id = _path_id(request, "orgID", error="invalid_field")
-    return core.with_tenant(request, lambda tenant: store.put_organization(tenant, org_id, request.body))
+    return core.write(request, lambda tenant: store.put_organization(core.era, tenant, org_id, request.body))
 
 
 def _create_organization(core: Core, request: Request) -> Reply:
-    return core.with_tenant(request, lambda tenant: store.create_organization(tenant, request.body), status=201)
+    return core.write(request, lambda tenant: store.create_organization(core.era, tenant, request.body), status=201)
 
 
 def _get_organization(core: Core, request: Request) -> Reply:
     org_id = _path_id(request, "orgID", error="invalid_request")
-    return core.with_tenant(request, lambda tenant: store.get_organization(tenant, org_id))
+    return core.read(request, lambda tenant: store.get_organization(core.era, tenant, org_id))
 
 
 def _list_organizations(core: Core, request: Request) -> Reply:
-    return core.with_tenant(request, store.list_organizations)
+    return core.read(request, lambda tenant: store.list_organizations(core.era, tenant))
+
+
+def _delete_organization(core: Core, request: Request) -> Reply:
+    org_id = _path_id(request, "orgID", error="invalid_field")
+    return core.write(request, lambda tenant: store.delete_organization(tenant, org_id))
 
 
 def _update_members(core: Core, request: Request) -> Reply:
     org_id = request.params["orgID"]  # not validated: an odd id is simply not found
-    return core.with_tenant(request, lambda tenant: store.update_members(tenant, org_id, request.body))
+    return core.write(request, lambda tenant: store.update_members(core.era, tenant, org_id, request.body))
+
+
+def _list_members(core: Core, request: Request) -> Reply:
+    org_id = _path_id(request, "orgID", error="invalid_request")
+    return core.read(request, lambda tenant: store.list_group_members(tenant, org_id, request.query))
 
 
 def _batch(core: Core, request: Request) -> Reply:
-    return core.with_tenant(request, lambda tenant: store.batch(tenant, request.body))
+    return core.write(request, lambda tenant: store.batch(core.era, tenant, request.body))
 
 
+# Express matches in this order; a route exists from the era named in ``since`` on (no POST /v1/groups ever).
 ROUTES: tuple[Route, ...] = (
     _route("POST", "/v1/authorize", _authorize, authenticated=False),
-    _route("GET", "/v1/users", _list_users),
-    _route("POST", "/v1/users", _create_user),
-    _route("GET", "/v1/users/:userID", _get_user),
-    _route("PUT", "/v1/users/:userID", _put_user),
     _route("GET", "/v1/organizations", _list_organizations),
-    _route("POST", "/v1/organizations", _create_organization),
     _route("GET", "/v1/organizations/:orgID", _get_organization),
+    _route("POST", "/v1/organizations", _create_organization),
     _route("PUT", "/v1/organizations/:orgID", _put_organization),
+    _route("DELETE", "/v1/organizations/:orgID", _delete_organization, since="2024"),
     _route("POST", "/v1/organizations/:orgID/members", _update_members),
+    _route("GET", "/v1/groups", _list_organizations, since="2024"),
+    _route("GET", "/v1/groups/:orgID", _get_organization, since="2024"),
+    _route("PUT", "/v1/groups/:orgID", _put_organization, since="2024"),
+    _route("DELETE", "/v1/groups/:orgID", _delete_organization, since="2024"),
+    _route("GET", "/v1/groups/:orgID/members", _list_members, since="2024"),
+    _route("POST", "/v1/groups/:orgID/members", _update_members, since="2024"),
+    _route("GET", "/v1/users", _list_users),
+    _route("GET", "/v1/users/:userID", _get_user),
+    _route("POST", "/v1/users", _create_user),
+    _route("PUT", "/v1/users/:userID", _put_user),
+    _route("DELETE", "/v1/users/:userID", _delete_user, since="2024"),
     _route("POST", "/v1/batch", _batch),
 )

@@ -1,7 +1,8 @@
 """The Cord error envelope: every ``/v1`` failure is ``{"error": code, "message": message}``.
 
-The default statuses and messages follow the server's error table (cord-api.md §4.4) with the names of the
-2021-2022 era (``application_not_found``, ``invalid_app_token``, ``organization_*``).
+The default statuses and messages follow the server's error table (cord-api.md §4.4). Handlers raise the names of
+the 2021-2022 era (``application_not_found``, ``invalid_app_token``, ``organization_not_found``); an era renames
+them on the way out (``Era.present``), which is why an error remembers whether its message was the default.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ DEFAULTS: dict[str, tuple[int, str]] = {
     "organization_not_found": (401, "Platform organization not found."),
     "user_already_exists": (409, "Platform user already exists."),
     "organization_already_exists": (409, "Platform organization already exists."),
+    # names of the final server (2024): see era.py for when they are used
+    "project_not_found": (401, "Platform project not found."),
+    "invalid_project_token": (401, "Invalid project token."),
+    "group_not_found": (401, "Platform group not found."),
+    "group_already_exists": (409, "Platform group already exists."),
+    "invalid_user_id": (401, "Invalid user id"),
 }
 
 
@@ -32,12 +39,17 @@ class ApiError(Exception):
     def __init__(self, code: str, message: str | None = None, *, status: int | None = None) -> None:
         default_status, default_message = DEFAULTS[code]
         self.code = code
+        self.defaulted = message is None
         self.message = message if message is not None else default_message
         self.status = status if status is not None else default_status
         super().__init__(f"{self.status} {code}: {self.message}")
 
     def body(self) -> dict[str, str]:
         return {"error": self.code, "message": self.message}
+
+
+class ServerCrash(Exception):
+    """Where the real server throws an unexpected exception: a bare 500, without a traceback on stderr."""
 
 
 def join_and(items: Sequence[str]) -> str:

@@ -26,6 +26,7 @@ from cord_emulator.core import (
     json_bytes,
     json_reply,
 )
+from cord_emulator.era import DEFAULT_ERA
 from cord_emulator.faults import Fault, RequestRecord
 
 CONTROL_PREFIX = "/_emulator"
@@ -38,10 +39,12 @@ class _BadFraming(Exception):
 
 
 class CordEmulator:
-    """A local Cord REST server of the 2021-2022 era (see cord-api.md, "What cord-sync targets").
+    """A local Cord REST server (see cord-api.md, "What cord-sync targets").
 
-    ``port=0`` picks a free port; ``latency`` (seconds) is added to every ``/v1`` request; ``max_token_age`` is
-    the ``maxAge`` (seconds since ``iat``, plus 30 s tolerance) enforced on signed app tokens;
+    ``era`` picks the server it plays: ``"2022"`` (default), the 2021-2022 API; ``"2024"``, the open-source server
+    as it was at shutdown (see ``era.py`` and the README). ``port=0`` picks a free port; ``latency`` (seconds) is
+    added to every ``/v1`` request; ``max_token_age`` is the ``maxAge`` (seconds since ``iat``, plus 30 s
+    tolerance) enforced on signed app tokens, by default the era's (60 s in 2022, 86400 s in 2024);
     ``access_token_ttl`` is the lifetime of the access-token JWTs ``/v1/authorize`` mints (the session row
     behind them always lives 24 h); ``log_limit`` bounds the request log; ``verbose`` logs requests to stderr.
     """
@@ -51,9 +54,10 @@ class CordEmulator:
         host: str = "127.0.0.1",
         port: int = 0,
         latency: float = 0.0,
-        max_token_age: int = 60,
+        max_token_age: int | None = None,
         access_token_ttl: float = 86400,
         *,
+        era: str = DEFAULT_ERA,
         log_limit: int = 100_000,
         verbose: bool = False,
     ) -> None:
@@ -61,7 +65,7 @@ class CordEmulator:
         self.port = port
         self.latency = latency
         self.verbose = verbose
-        self._core = Core(max_token_age=max_token_age, access_token_ttl=access_token_ttl)
+        self._core = Core(era=era, max_token_age=max_token_age, access_token_ttl=access_token_ttl)
         self._lock = self._core.lock
         self._faults: list[Fault] = []
         self._log: deque[RequestRecord] = deque(maxlen=log_limit)
@@ -114,6 +118,11 @@ class CordEmulator:
     # -- configuration --
 
     @property
+    def era(self) -> str:
+        """The era played: ``"2022"`` or ``"2024"`` (fixed for the emulator's lifetime)."""
+        return self._core.era.name
+
+    @property
     def max_token_age(self) -> int:
         return self._core.max_token_age
 
@@ -148,10 +157,10 @@ class CordEmulator:
             return {user_id: {**user, "organizations": orgs.get(user_id, [])} for user_id, user in tenant.users.items()}
 
     def organizations(self, app_id: str | None = None) -> dict[str, dict[str, Any]]:
-        """A copy of the stored organizations: ``{id, name, status, members}``."""
+        """A copy of the stored organizations: ``{id, name, status, members}`` (+ ``metadata`` in 2024)."""
         with self._lock:
             tenant = self._core.tenant(app_id)
-            return {org_id: store.organization_view(org) for org_id, org in tenant.organizations.items()}
+            return {org_id: store.organization_snapshot(org) for org_id, org in tenant.organizations.items()}
 
     @property
     def requests(self) -> list[RequestRecord]:
@@ -337,7 +346,7 @@ class _Handler(BaseHTTPRequestHandler):
             reply = Reply(fault.status, json_bytes(fault_body), headers=fault.headers(), error=_error_code(fault_body))
         elif fault is None or fault.kind == "delay":
             try:
-                reply = emulator._core.handle(method, path, self._header_map(), raw)
+                reply = emulator._core.handle(method, path, self._header_map(), raw, target.query)
             except Exception:
                 traceback.print_exc(file=sys.stderr)
                 reply = internal_error_reply()
