@@ -27,11 +27,25 @@ for _name, _value in {
 FAST_RETRIES = RetryPolicy(max_retries=3, backoff_factor=0.0, backoff_jitter=0.0, retry_after_max=1.0)
 
 
-@pytest.fixture(scope="session")
-def emulator():
-    """One Cord emulator (a real HTTP server on 127.0.0.1) for the whole session."""
-    with CordEmulator(host="127.0.0.1", port=0) as emu:
+@pytest.fixture(scope="session", params=["2022", "2024"])
+def emulator(request):
+    """One Cord emulator per API era (a real HTTP server on 127.0.0.1) for the whole session.
+
+    2022 is the era cord-sync's defaults target; 2024 is the open-source server as it was at shutdown (other
+    error names, email optional, paginated lists, groups). Every client, sync and handler test runs on both.
+    """
+    with CordEmulator(host="127.0.0.1", port=0, era=request.param) as emu:
         yield emu
+
+
+def era_error(emulator, name: str) -> str:
+    """The error code `name` (2022 spelling) as the emulator's era spells it."""
+    renamed = {
+        "invalid_app_token": "invalid_project_token",
+        "application_not_found": "project_not_found",
+        "organization_not_found": "group_not_found",
+    }
+    return renamed.get(name, name) if emulator.era == "2024" else name
 
 
 @pytest.fixture

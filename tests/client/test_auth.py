@@ -10,7 +10,7 @@ from cord_emulator import Fault
 from cord_sync.auth import sign_app_token
 from cord_sync.errors import AuthError
 from cord_sync.secrets import Credentials
-from tests.conftest import make_client
+from tests.conftest import era_error, make_client
 
 
 def authorize_calls(emulator):
@@ -105,7 +105,7 @@ def test_wrong_secret_fails_closed_without_leaking_it(cord, mode, caplog):
     client = make_client(emulator.url, app, mode=mode, credentials=_static(app.app_id, wrong))
     with caplog.at_level("DEBUG"), pytest.raises(AuthError) as info:
         client.upsert_user("u1", {"email": "u1@example.com"})
-    assert info.value.error == "invalid_app_token"
+    assert info.value.error == era_error(emulator, "invalid_app_token")
     assert wrong not in str(info.value) and wrong not in caplog.text
     assert len([r for r in emulator.requests if r.path.startswith("/v1/")]) == 2  # one retry, then stop
 
@@ -115,7 +115,7 @@ def test_unknown_application_is_not_retried(cord):
     client = make_client(emulator.url, app, credentials=_static(str(uuid.uuid4()), app.secret))
     with pytest.raises(AuthError) as info:
         client.upsert_user("u1", {"email": "u1@example.com"})
-    assert info.value.error == "application_not_found"
+    assert info.value.error == era_error(emulator, "application_not_found")
     assert authorize_calls(emulator) == 1
 
 

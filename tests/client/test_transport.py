@@ -7,7 +7,7 @@ import pytest
 from cord_emulator import Fault
 from cord_sync.errors import InvalidRequestError, NotFoundError, RateLimitedError, ServerError, TransportError
 from cord_sync.http import Deadline, RetryPolicy
-from tests.conftest import make_client
+from tests.conftest import era_error, make_client
 
 
 def batch_calls(emulator):
@@ -103,11 +103,11 @@ def test_no_request_starts_past_the_deadline(cord, client):
 def test_data_errors_are_not_retried_and_keep_the_token(cord, client):
     emulator, _ = cord
     with pytest.raises(InvalidRequestError) as info:
-        client.batch([{"id": "u1"}])  # a new user needs an email in this era
-    assert info.value.status == 400 and info.value.error == "missing_field"
+        client.batch(organizations=[{"id": "o1"}])  # a new organization needs a name in every era
+    assert info.value.status == 400 and info.value.error in ("missing_field", "invalid_request")
     with pytest.raises(NotFoundError) as info:
         client.update_members("no-such-org", add=["u1"])
-    assert info.value.status == 401 and info.value.error == "organization_not_found"
+    assert info.value.status == 401 and info.value.error == era_error(emulator, "organization_not_found")
     assert len(batch_calls(emulator)) == 1
     assert sum(1 for r in emulator.requests if r.path == "/v1/authorize") == 1
 

@@ -16,11 +16,15 @@ from jwt.warnings import InsecureKeyLengthWarning
 from cord_emulator import App
 
 
+class Ago(int):
+    """A time claim given as seconds before the moment of signing (parametrize lists are built at import)."""
+
+
 def sign(app: App | None = None, *, secret: str | None = None, algorithm: str = "HS512", **claims: Any) -> str:
     """A signed app token: ``{app_id, iat, exp}`` by default; a claim passed as ``None`` is left out."""
     now = int(time.time())
     payload: dict[str, Any] = {"app_id": app.app_id if app else str(uuid.uuid4()), "iat": now, "exp": now + 60}
-    payload.update(claims)
+    payload.update({key: now - value if isinstance(value, Ago) else value for key, value in claims.items()})
     payload = {key: value for key, value in payload.items() if value is not None}
     key = secret if secret is not None else (app.secret if app else "x" * 64)
     with warnings.catch_warnings():

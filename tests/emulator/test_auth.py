@@ -1,7 +1,6 @@
 """Authentication: the /v1/authorize exchange, direct server tokens, access tokens, Authorization headers."""
 
 import re
-import time
 import uuid
 from datetime import UTC, datetime
 
@@ -10,11 +9,9 @@ import pytest
 
 from cord_emulator import CordEmulator
 
-from .helpers import Api, sign
+from .helpers import Ago, Api, sign
 
 pytestmark = pytest.mark.network
-
-NOW = int(time.time())
 
 
 def authorize(anon, token):
@@ -49,7 +46,7 @@ class TestAuthorizeSuccess:
 
     def test_exp_is_optional_and_has_30s_tolerance(self, anon, app):
         assert authorize(anon, sign(app, exp=None)).status == 200
-        assert authorize(anon, sign(app, exp=NOW - 20)).status == 200
+        assert authorize(anon, sign(app, exp=Ago(20))).status == 200
 
     def test_uppercase_app_id_finds_the_app(self, anon, app):
         assert authorize(anon, sign(app, app_id=app.app_id.upper())).status == 200
@@ -144,8 +141,8 @@ class TestAuthorizeErrorsInOrder:
         [
             ({"secret": "random secret"}, "JsonWebTokenError: invalid signature"),
             ({"algorithm": "HS256"}, "JsonWebTokenError: invalid algorithm"),
-            ({"exp": NOW - 40}, "TokenExpiredError: jwt expired"),
-            ({"iat": NOW - 91, "exp": None}, "TokenExpiredError: maxAge exceeded"),
+            ({"exp": Ago(40)}, "TokenExpiredError: jwt expired"),
+            ({"iat": Ago(91), "exp": None}, "TokenExpiredError: maxAge exceeded"),
             ({"iat": None}, "JsonWebTokenError: iat required when maxAge is specified"),
         ],
         ids=["wrong-signature", "hs256", "expired", "too-old", "no-iat"],
@@ -156,7 +153,7 @@ class TestAuthorizeErrorsInOrder:
         assert (reply.status, *reply.error) == (401, "invalid_app_token", message)
 
     def test_iat_within_max_age_plus_tolerance_is_accepted(self, anon, app):
-        assert authorize(anon, sign(app, iat=NOW - 85, exp=None)).status == 200
+        assert authorize(anon, sign(app, iat=Ago(85), exp=None)).status == 200
 
 
 class TestServerToken:
@@ -170,7 +167,7 @@ class TestServerToken:
         assert anon.get("/v1/users", auth=f"Bearer {sign(app, exp=None)}").status == 200
 
     @pytest.mark.parametrize(
-        "claim", [{"foo": 1}, {"nbf": NOW}, {"iss": "me"}, {"project_id": str(uuid.uuid4())}, {"user_id": "u"}]
+        "claim", [{"foo": 1}, {"nbf": Ago(0)}, {"iss": "me"}, {"project_id": str(uuid.uuid4())}, {"user_id": "u"}]
     )
     def test_any_other_claim_is_rejected(self, anon, app, claim):
         reply = anon.get("/v1/users", auth=f"Bearer {sign(app, **claim)}")
@@ -202,8 +199,8 @@ class TestServerToken:
             (lambda app: sign(None, secret="other"), "application_not_found", "Platform application not found."),
             (lambda app: sign(app, secret="other"), "invalid_app_token", "JsonWebTokenError: invalid signature"),
             (lambda app: sign(app, algorithm="HS256"), "invalid_app_token", "JsonWebTokenError: invalid algorithm"),
-            (lambda app: sign(app, exp=NOW - 40), "invalid_app_token", "TokenExpiredError: jwt expired"),
-            (lambda app: sign(app, iat=NOW - 100, exp=None), "invalid_app_token", "TokenExpiredError: maxAge exceeded"),
+            (lambda app: sign(app, exp=Ago(40)), "invalid_app_token", "TokenExpiredError: jwt expired"),
+            (lambda app: sign(app, iat=Ago(100), exp=None), "invalid_app_token", "TokenExpiredError: maxAge exceeded"),
             (
                 lambda app: sign(app, iat=None),
                 "invalid_app_token",

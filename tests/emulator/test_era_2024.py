@@ -14,12 +14,11 @@ import pytest
 
 from cord_emulator import App, CordEmulator
 
-from .helpers import Api, sign
+from .helpers import Ago, Api, sign
 from .test_cli import launch, stop
 
 pytestmark = pytest.mark.network
 
-NOW = int(time.time())
 USERS_DOCS = "\nRefer to https://docs.cord.com/rest-apis/users/"
 GROUPS_DOCS = "\nRefer to https://docs.cord.com/rest-apis/groups/"
 BATCH_DOCS = "\nRefer to https://docs.cord.com/rest-apis/batch/"
@@ -69,8 +68,8 @@ class TestConfiguration:
 
 class TestServerTokens:
     def test_an_old_token_without_exp_is_accepted_for_a_day(self, anon, app):
-        assert anon.get("/v1/users", auth=f"Bearer {sign(app, iat=NOW - 23 * 3600, exp=None)}").status == 200
-        reply = anon.get("/v1/users", auth=f"Bearer {sign(app, iat=NOW - 86400 - 60, exp=None)}")
+        assert anon.get("/v1/users", auth=f"Bearer {sign(app, iat=Ago(23 * 3600), exp=None)}").status == 200
+        reply = anon.get("/v1/users", auth=f"Bearer {sign(app, iat=Ago(86400) - 60, exp=None)}")
         assert (reply.status, *reply.error) == (401, "invalid_project_token", "TokenExpiredError: maxAge exceeded")
 
     def test_project_id_names_the_project(self, anon, app):
@@ -100,7 +99,7 @@ class TestServerTokens:
                 "Input type for project_id is not valid, expected UUID.",
             ),
             (
-                {"nbf": NOW},
+                {"nbf": Ago(0)},
                 "invalid_project_token",
                 "Authorization token payload invalid, must contain only project_id.",
             ),

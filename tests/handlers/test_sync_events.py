@@ -8,6 +8,7 @@ from lambda_runtime import LambdaContext
 
 from cord_sync.errors import InvalidEventError
 from cord_sync.service import SyncFailedError
+from tests.conftest import era_error
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -31,7 +32,8 @@ def test_eventbridge_events_are_applied(deployed, sync_events_app, sync_queue_ap
 
 
 def test_an_event_cord_rejects_raises_for_the_async_retries(deployed, sync_events_app):
-    with pytest.raises(SyncFailedError, match="organization_not_found"):
+    emulator, _, _ = deployed
+    with pytest.raises(SyncFailedError, match=era_error(emulator, "organization_not_found")):
         sync_events_app.lambda_handler(load("eventbridge_members_add.json"), LambdaContext())
 
 

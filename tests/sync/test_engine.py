@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from cord_emulator import Fault
 from cord_sync.sync import SyncEngine
-from tests.conftest import make_client
+from tests.conftest import era_error, make_client
 
 T0 = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
 
@@ -68,12 +68,38 @@ def test_bisection_isolates_the_record_cord_rejects(cord, engine):
     assert len(batches) <= 6  # 1 rejected + users + organizations bisected, not one call per record
 
 
-def test_deactivating_an_unknown_user_is_a_no_op(cord, engine):
+def test_deactivating_an_unknown_user_never_leaves_an_active_user(cord, engine):
+    """2022: email is required to create a user, so nothing is created (skipped). 2024: Cord creates a user from
+    a bare deactivation, active at first in a batch; the engine's second batch leaves it deleted."""
     emulator, app = cord
     report = engine.sync_messages([msg(1, "user.deactivate", id="never-synced"), hire(2, "u1")])
     assert report.failures == {}
-    assert report.skipped == 1
-    assert set(emulator.users(app.app_id)) == {"u1"}
+    users = emulator.users(app.app_id)
+    if emulator.era == "2022":
+        assert report.skipped == 1 and set(users) == {"u1"}
+    else:
+        assert report.skipped == 0 and users["never-synced"]["status"] == "deleted"
+
+
+def test_deactivating_an_unknown_organization_is_a_no_op(cord, engine):
+    emulator, app = cord
+    report = engine.sync_messages([msg(1, "organization.deactivate", id="never-synced")])
+    assert report.failures == {} and report.skipped == 1
+    assert emulator.organizations(app.app_id) == {}
+
+
+def test_an_organization_created_and_deactivated_in_one_batch_ends_deleted(cord, engine):
+    emulator, app = cord
+    report = engine.sync_messages(
+        [
+            msg(1, "organization.upsert", id="short-lived", name="Short-lived"),
+            msg(2, "organization.deactivate", id="short-lived"),
+            msg(3, "organization.upsert", id="born-deleted", name="Born deleted", status="deleted"),
+        ]
+    )
+    assert report.failures == {}
+    orgs = emulator.organizations(app.app_id)
+    assert orgs["short-lived"]["status"] == "deleted" and orgs["born-deleted"]["status"] == "deleted"
 
 
 def test_deactivation_of_a_known_user(cord, engine):
@@ -122,7 +148,7 @@ def test_a_bad_membership_record_fails_alone(cord, engine):
         ]
     )
     assert set(report.failures) == {"m11", "m13"}
-    assert "organization_not_found" in report.failures["m13"].reason
+    assert era_error(emulator, "organization_not_found") in report.failures["m13"].reason
     assert sorted(emulator.organizations(app.app_id)["team"]["members"]) == ["a", "b"]
 
 

@@ -8,8 +8,9 @@ A batch costs as few Cord requests as it can:
    kept as a net add/remove set.
 2. One `POST /v1/batch` for all user and organization upserts and deactivations (split beyond 10,000 users,
    1,000 organizations or ~8 MB; users always before the organizations that may name them).
-3. Users whose last word is "deleted" are sent deleted once more in a second batch: Cord creates new batch
-   users active whatever their status (and newer servers create a user from a bare deactivation).
+3. Users and organizations whose last word is "deleted" are sent deleted once more in a second batch: Cord
+   creates new batch users (and, on newer servers, groups) active whatever their status, and servers since
+   2023-08 create a user from a bare deactivation.
 4. One `POST /v1/organizations/<id>/members` per organization with incremental changes, after the users.
 
 `/v1/batch` is all-or-nothing. When Cord rejects one for its data, the batch is bisected (users before
@@ -287,15 +288,17 @@ class SyncEngine:
         orgs = [org for org in plan.organizations.values() if org.has_entry]
         for user_chunk, org_chunk in batch_calls(users, orgs):
             self._send_batch(user_chunk, org_chunk, deadline)
-        # Cord creates new batch users active whatever their status (and servers since 2023-08 create a user
-        # from a bare deactivation): say "deleted" once more, now that every one of them exists.
-        again = [u for u in users if u.failure is None and not u.skipped and u.fields.get("status") == "deleted"]
-        if again:
-            redo = [_Entity(u.id, {"status": "deleted"}) for u in again]
-            for chunk, _ in batch_calls(redo, []):
-                self._send_batch(chunk, [], deadline)
-            for user, copy in zip(again, redo, strict=True):
-                user.failure = copy.failure
+        # Cord creates new batch users (and, since 2023-10, new groups) active whatever their status, and servers
+        # since 2023-08 create a user from a bare deactivation: say "deleted" once more, now that they exist.
+        gone_users = [u for u in users if u.failure is None and not u.skipped and u.fields.get("status") == "deleted"]
+        gone_orgs = [o for o in orgs if o.failure is None and not o.skipped and o.fields.get("status") == "deleted"]
+        if gone_users or gone_orgs:
+            again_users = [_Entity(u.id, {"status": "deleted"}) for u in gone_users]
+            again_orgs = [_Entity(o.id, {"status": "deleted"}) for o in gone_orgs]
+            for user_chunk, org_chunk in batch_calls(again_users, again_orgs):
+                self._send_batch(user_chunk, org_chunk, deadline)
+            for entity, again in zip([*gone_users, *gone_orgs], [*again_users, *again_orgs], strict=True):
+                entity.failure = again.failure
         for org in plan.organizations.values():
             if org.member_ops:
                 self._send_members(org, deadline)
