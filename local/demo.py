@@ -36,6 +36,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--app-id", default=os.environ.get("CORD_DEMO_APP_ID"))
     parser.add_argument("--secret", default=os.environ.get("CORD_DEMO_SECRET"))
     parser.add_argument("--auth-mode", default="exchange", choices=["exchange", "server_token"])
+    parser.add_argument(
+        "--cord-era", default="2022", choices=["2022", "2024"], help="which Cord API era the emulator plays"
+    )
     parser.add_argument("--scenario", default=str(ROOT / "events" / "sqs_scenario.json"))
     args = parser.parse_args()
     if args.cord_url and not (args.app_id and args.secret):
@@ -84,10 +87,15 @@ def main() -> int:
     else:
         from cord_emulator import CordEmulator
 
-        emulator = CordEmulator(host="127.0.0.1", port=0)
+        emulator = CordEmulator(host="127.0.0.1", port=0, era=args.cord_era)
         app = emulator.add_app()
         emulator.start()
-        cord_url, app_id, secret, where = emulator.url, app.app_id, app.secret, f"Cord emulator at {emulator.url}"
+        cord_url, app_id, secret, where = (
+            emulator.url,
+            app.app_id,
+            app.secret,
+            f"Cord emulator ({args.cord_era} era) at {emulator.url}",
+        )
 
     try:
         return run(args, cord_url, app_id, secret, where, emulator)
