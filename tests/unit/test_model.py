@@ -79,11 +79,18 @@ def test_invalid_organization_and_membership_events(bad):
         parse_event(bad)
 
 
-@pytest.mark.parametrize("body", ["", "not json", "[1, 2]", '"a string"', b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "body", ["", "not json", "[1, 2]", '"a string"', b"\xff\xfe", json.dumps(event(id=float("nan")))]
+)
 def test_message_bodies_that_are_not_a_json_object(body):
     with pytest.raises(InvalidEventError) as info:
         parse_message_body(body)
     assert "JSON" in info.value.reason
+
+
+def test_a_pathologically_nested_body_is_an_invalid_event_not_a_crash():
+    with pytest.raises(InvalidEventError, match="nested too deeply"):
+        parse_message_body("[" * 100_000 + "]" * 100_000)
 
 
 def test_eventbridge_envelope_maps_onto_the_canonical_event():

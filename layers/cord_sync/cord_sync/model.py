@@ -100,12 +100,18 @@ def parse_event(obj: Any) -> ChangeEvent:
     return ChangeEvent(type=obj["type"], id=obj["id"], time=time, source=obj["source"], data=data)
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def parse_message_body(body: str | bytes) -> ChangeEvent:
     """Parse an SQS message body holding one canonical event."""
     try:
-        obj = json.loads(body)
+        obj = json.loads(body, parse_constant=_not_json)
     except (TypeError, ValueError) as exc:
         raise InvalidEventError(f"message body is not JSON ({exc})") from None
+    except RecursionError:  # a pathologically nested body must not take its batch down with it
+        raise InvalidEventError("message body is nested too deeply to be a change event") from None
     if not isinstance(obj, dict):
         raise InvalidEventError("message body must be a JSON object (a canonical change event)")
     return parse_event(obj)
