@@ -15,7 +15,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from cord_sync.api import CordClient
 from cord_sync.auth import ExchangeAuth, ServerTokenAuth
-from cord_sync.errors import CordSyncError
+from cord_sync.errors import CordSyncError, InvalidEventError
 from cord_sync.http import Deadline, HttpTransport, RetryPolicy
 from cord_sync.model import from_eventbridge
 from cord_sync.observability import logger, metrics
@@ -100,7 +100,12 @@ def sync_sqs_event(event: Mapping[str, Any], context: Any, engine: SyncEngine | 
 
 def sync_eventbridge_event(event: Mapping[str, Any], context: Any, engine: SyncEngine | None = None) -> SyncReport:
     """Apply one canonical event delivered by EventBridge; raises when it cannot be applied."""
-    change = from_eventbridge(event)  # InvalidEventError: retries will not help, the DLQ keeps it
+    try:
+        change = from_eventbridge(event)
+    except InvalidEventError as exc:  # retries will not help; the on-failure destination keeps the event
+        metrics.add_metric(name="EventsInvalid", unit=MetricUnit.Count, value=1)
+        logger.warning("invalid change event", extra={"reason": exc.reason, "event_id": _get(event, "id")})
+        raise
     engine = engine or default_engine()
     report = engine.apply([(change.id, change)], deadline=Deadline.from_lambda_context(context))
     publish_metrics(report)
@@ -108,3 +113,7 @@ def sync_eventbridge_event(event: Mapping[str, Any], context: Any, engine: SyncE
         raise SyncFailedError(f"{change.type} {change.id}: {report.failures[change.id].reason}")
     logger.info("event synced", extra={"event_id": change.id, "event_type": change.type, "skipped": report.skipped})
     return report
+
+
+def _get(event: Any, key: str) -> Any:
+    return event.get(key) if isinstance(event, Mapping) else None
