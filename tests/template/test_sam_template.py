@@ -500,3 +500,13 @@ def test_eventbridge_sample_events_match_the_rule():
         pytest.skip("no EventBridge sample events in events/")
     unmatched = {name: dt for name, dt in samples.items() if dt not in CANONICAL_DETAIL_TYPES}
     assert not unmatched, f"the rule would not deliver: {unmatched}"
+
+
+def test_layer_requirements_equal_the_runtime_dependency_group():
+    """The layer (what Lambda runs) and the test venv (what the tests run) pin the same versions."""
+    import tomllib
+
+    runtime = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["dependency-groups"]["runtime"]
+    lines = (ROOT / "layers/cord_sync/requirements.txt").read_text(encoding="utf-8").splitlines()
+    pins = {line.strip().lower() for line in lines if line.strip() and not line.lstrip().startswith("#")}
+    assert pins == {pin.lower() for pin in runtime}
