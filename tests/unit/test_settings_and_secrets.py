@@ -21,7 +21,7 @@ def test_defaults_and_overrides():
         {
             "CORD_SECRET_ARN": "arn:secret",
             "CORD_API_URL": "http://cord.internal:8080/",
-            "CORD_AUTH_MODE": "server_token",
+            "CORD_AUTH_MODE": "Server_Token ",
         }
     )
     assert (custom.api_url, custom.auth_mode) == ("http://cord.internal:8080", "server_token")

@@ -55,7 +55,7 @@ class Settings:
             return cls(
                 secret_arn=env.get("CORD_SECRET_ARN", "").strip(),
                 api_url=(env.get("CORD_API_URL") or DEFAULT_API_URL).strip().rstrip("/"),
-                auth_mode=(env.get("CORD_AUTH_MODE") or "exchange").strip(),  # type: ignore[arg-type]
+                auth_mode=(env.get("CORD_AUTH_MODE") or "exchange").strip().lower(),  # type: ignore[arg-type]
                 connect_timeout=float(env.get("CORD_CONNECT_TIMEOUT") or 3.05),
                 read_timeout=float(env.get("CORD_READ_TIMEOUT") or 15.0),
                 max_retries=int(env.get("CORD_MAX_RETRIES") or 4),
