@@ -5,10 +5,10 @@ import json
 import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
-from lambda_runtime import load_handler
 from moto import mock_aws
 
 from cord_sync.service import reset_engine
+from lambda_runtime import load_handler
 
 
 @pytest.fixture(scope="session")

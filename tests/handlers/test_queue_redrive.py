@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import boto3
+
 from lambda_runtime import drain_queue
 
 SCENARIO = json.loads((Path(__file__).resolve().parents[2] / "events" / "sqs_scenario.json").read_text())

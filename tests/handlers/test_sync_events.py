@@ -4,10 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
-from lambda_runtime import LambdaContext
 
 from cord_sync.errors import InvalidEventError
 from cord_sync.service import SyncFailedError
+from lambda_runtime import LambdaContext
 from tests.conftest import era_error
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"

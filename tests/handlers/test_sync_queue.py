@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-from lambda_runtime import LambdaContext
 
 from cord_sync.errors import ConfigurationError
 from cord_sync.service import default_engine, reset_engine
+from lambda_runtime import LambdaContext
 
 SCENARIO = json.loads((Path(__file__).resolve().parents[2] / "events" / "sqs_scenario.json").read_text())
 

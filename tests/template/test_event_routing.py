@@ -3,9 +3,9 @@
 import json
 
 import boto3
-from lambda_runtime import ROOT
 from moto import mock_aws
 
+from lambda_runtime import ROOT
 from tests.template.test_sam_template import load_template
 
 CANONICAL = ["user.upsert", "user.deactivate", "organization.upsert", "organization.deactivate"]
