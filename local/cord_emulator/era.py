@@ -121,16 +121,7 @@ def _new_organization_2024(org_id: str) -> Organization:
 def _user_view_2024(user: User, groups: list[str]) -> dict[str, Any]:
     # createdTimestamp is declared but missing: the handler reads an attribute that does not exist
     return {
-        "id": user["id"],
-        "email": user["email"],
-        "status": user["status"],
-        "name": user["name"],
-        "shortName": user["short_name"],
-        "short_name": user["short_name"],
-        "first_name": None,
-        "last_name": None,
-        "profilePictureURL": user["profile_picture_url"],
-        "profile_picture_url": user["profile_picture_url"],
+        **store.user_fields_2024(user),
         "organizations": groups,
         "groups": groups,
         "metadata": user["metadata"],

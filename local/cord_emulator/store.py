@@ -441,6 +441,22 @@ def _contains(stored: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
     )
 
 
+def user_fields_2024(user: User) -> dict[str, Any]:
+    """The fields every final-server user response carries (GET one, list items), both spellings."""
+    return {
+        "id": user["id"],
+        "email": user["email"],
+        "status": user["status"],
+        "name": user["name"],
+        "shortName": user["short_name"],
+        "short_name": user["short_name"],
+        "first_name": None,
+        "last_name": None,
+        "profilePictureURL": user["profile_picture_url"],
+        "profile_picture_url": user["profile_picture_url"],
+    }
+
+
 def page_users(records: Iterable[User], query: Query) -> dict[str, Any]:
     """``GET /v1/users`` of the final server: ``{users, pagination: {token, total}}``, sorted by id."""
     metadata = _read_metadata_filter(query)
@@ -454,20 +470,7 @@ def page_users(records: Iterable[User], query: Query) -> dict[str, Any]:
         next_token = _encode_token({"externalID": page[-1]["id"]})
     return {
         "users": [
-            {
-                "id": user["id"],
-                "email": user["email"],
-                "status": user["status"],
-                "name": user["name"],
-                "shortName": user["short_name"],
-                "short_name": user["short_name"],
-                "first_name": None,
-                "last_name": None,
-                "profilePictureURL": user["profile_picture_url"],
-                "profile_picture_url": user["profile_picture_url"],
-                "metadata": user["metadata"],
-                "createdTimestamp": user["created_timestamp"],
-            }
+            {**user_fields_2024(user), "metadata": user["metadata"], "createdTimestamp": user["created_timestamp"]}
             for user in page
         ],
         "pagination": {"token": next_token, "total": len(matching)},
