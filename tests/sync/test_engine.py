@@ -194,3 +194,6 @@ def test_large_batches_are_split_users_first(cord, engine):
     assert report.failures == {}
     assert [c for c in v1_calls(emulator)] == [("POST", "/v1/batch", 200)] * 2
     assert len(emulator.users(app.app_id)) == 10_050
+    assert {o: org["members"] for o, org in emulator.organizations(app.app_id).items()} == {
+        f"o{n}": ["u00001"] for n in range(3)
+    }

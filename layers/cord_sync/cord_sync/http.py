@@ -40,11 +40,16 @@ class Deadline:
 
     @classmethod
     def from_lambda_context(cls, context: Any, reserve: float = 3.0) -> Deadline:
-        """The invocation's remaining time less `reserve` seconds to report results; none without a context."""
+        """The invocation's remaining time less a reserve to report results; none without a context.
+
+        The reserve is `reserve` seconds, or a tenth of the remaining time when that is less, so that a function
+        deployed with a short timeout still gets most of it rather than none.
+        """
         remaining = getattr(context, "get_remaining_time_in_millis", None)
         if remaining is None:
             return cls(None)
-        return cls.after(max(remaining() / 1000.0 - reserve, 0.0))
+        seconds = remaining() / 1000.0
+        return cls.after(max(seconds - min(reserve, seconds / 10), 0.0))
 
     def remaining(self) -> float | None:
         return None if self.at is None else self.at - time.monotonic()
