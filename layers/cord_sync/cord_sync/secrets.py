@@ -71,3 +71,48 @@ class SecretsManagerCredentials:
         except parameters.exceptions.GetParameterError as exc:
             raise ConfigurationError(f"cannot read secret {self.secret_arn}: {exc}") from None
         return parse_credentials(raw, where=self.secret_arn)
+
+
+class SharedSecret:
+    """A front door's shared secret (SCIM bearer token, Okta hook secret, webhook signing keys).
+
+    The ARN comes from the environment variable `env_var`, read on every call; the value from Secrets
+    Manager through Powertools' cache. The secret string holds one value, or several separated by
+    whitespace so that a new one can be added before the old one is retired. Fails closed: no ARN, an
+    unreadable secret or an empty value raise ConfigurationError, whose message never holds the value.
+    """
+
+    def __init__(self, env_var: str, *, max_age: int = 300) -> None:
+        self.env_var = env_var
+        self.max_age = max_age
+
+    def values(self) -> tuple[str, ...]:
+        import os
+
+        from aws_lambda_powertools.utilities import parameters
+
+        arn = os.environ.get(self.env_var, "").strip()
+        if not arn:
+            raise ConfigurationError(f"no secret is configured ({self.env_var})")
+        try:
+            raw = parameters.get_secret(arn, max_age=self.max_age)
+        except parameters.exceptions.GetParameterError as exc:
+            raise ConfigurationError(f"cannot read secret {arn}: {type(exc).__name__}") from None
+        if isinstance(raw, bytes):
+            raw = raw.decode("utf-8", "replace")
+        values = tuple(str(raw or "").split())
+        if not values:
+            raise ConfigurationError(f"secret {arn} is empty")
+        return values
+
+    def matches(self, candidate: str | None) -> bool:
+        """True when `candidate` equals one of the values, compared in constant time; never for empty input."""
+        import hmac
+
+        if not candidate:
+            return False
+        given = candidate.encode()
+        found = False
+        for value in self.values():  # no early exit: every value is compared
+            found |= hmac.compare_digest(given, value.encode())
+        return found
