@@ -1,6 +1,7 @@
 # cord-sync: every target installs what it needs into virtual environments inside the repo.
 #   make demo   run the real sync end to end on the embedded default (Cord emulator + moto)
 #   make test   lint, unit and handler tests, template checks
+#   make serve  the front doors on http://127.0.0.1:${PORT:-3000} with the sync worker, moto and the Cord emulator
 #   make bench  the benchmark (prints figures)
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -11,7 +12,7 @@ PY := $(VENV)/bin/python
 LOCAL_PATH := PYTHONPATH=layers/cord_sync:local
 SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
-.PHONY: help venv sam-venv lint format unit template test demo bench build clean
+.PHONY: help venv sam-venv lint format unit template test demo serve bench build clean
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -54,6 +55,10 @@ test: lint unit template
 
 demo: venv
 	$(LOCAL_PATH) $(PY) local/demo.py $(DEMO_ARGS)
+
+# PORT, SCIM_TOKEN, OKTA_HOOK_SECRET and WEBHOOK_SECRET pass through from the environment; SERVE_ARGS for more.
+serve: venv
+	$(LOCAL_PATH) $(PY) local/serve.py $(SERVE_ARGS)
 
 bench: venv
 	$(LOCAL_PATH) $(PY) local/bench.py
