@@ -151,17 +151,17 @@ def main(argv: list[str] | None = None) -> int:
             log.close()
 
 
-def wait_for_ready(stream: Any, timeout: float = 60.0) -> str:
-    """Read `make serve` output until its READY line; returns the base URL (tests use this)."""
+def wait_for_ready(stream: Any, timeout: float = 60.0) -> tuple[str, list[str]]:
+    """Read `make serve` output up to its READY line; returns the base URL and the lines before it (for tests)."""
     deadline = time.monotonic() + timeout
     seen: list[str] = []
     while time.monotonic() < deadline:
         line = stream.readline()
         if not line:
             break
-        seen.append(line)
         if line.startswith("READY "):
-            return line.split(" ", 1)[1].strip()
+            return line.split(" ", 1)[1].strip(), seen
+        seen.append(line)
     raise RuntimeError("serve did not become ready:\n" + "".join(seen))
 
 
