@@ -1,9 +1,11 @@
 """`make demo`: the real sync, end to end, on an embedded default.
 
-Starts the Cord emulator and moto's server (Secrets Manager and SQS on 127.0.0.1), stores the Cord
+Starts the Cord emulator and moto's server (Secrets Manager, SQS and DynamoDB on 127.0.0.1), stores the Cord
 credentials in a secret, creates the sync queue with its DLQ, sends the scenario in
 events/sqs_scenario.json (hires, a team, profile changes, a leaver, malformed messages) through the
-queue to the real functions/sync_queue handler, and prints the resulting Cord state.
+queue to the real functions/sync_queue handler. Then it provisions one user over SCIM and sends one Okta
+event hook delivery, over real HTTP to the real functions/scim and functions/webhooks handlers (through
+the local HTTP API stand-in); what they enqueue is synced the same way. It prints the resulting Cord state.
 
 Against a real or self-hosted Cord server instead of the emulator:
 
@@ -21,9 +23,14 @@ import json
 import logging
 import os
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
-from lambda_runtime import create_cord_secret, drain_queue, load_handler, use_local_aws
+from local_stack import LocalStack
+
+from http_gateway import HttpGateway, Route
+from lambda_runtime import drain_queue, load_handler
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG_FILE = ROOT / "build" / "demo-logs.jsonl"
@@ -69,56 +76,26 @@ def main() -> int:
     args = parse_args()
     LOG_FILE.parent.mkdir(exist_ok=True)
     # Local AWS stand-ins only: fake credentials, moto's endpoint for every AWS call.
-    use_local_aws(
-        POWERTOOLS_SERVICE_NAME="cord-sync", POWERTOOLS_METRICS_NAMESPACE="CordSyncDemo", POWERTOOLS_LOG_LEVEL="INFO"
+    stack = LocalStack.start(
+        cord_era=args.cord_era,
+        cord_url=args.cord_url,
+        app_id=args.app_id,
+        cord_secret=args.secret,
+        auth_mode=args.auth_mode,
+        max_receive_count=MAX_RECEIVE_COUNT,
     )
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server would log every AWS call
-
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
-
-    emulator = None
-    if args.cord_url:
-        cord_url, app_id, secret, where = args.cord_url.rstrip("/"), args.app_id, args.secret, args.cord_url
-    else:
-        from cord_emulator import CordEmulator
-
-        emulator = CordEmulator(host="127.0.0.1", port=0, era=args.cord_era)
-        app = emulator.add_app()
-        emulator.start()
-        cord_url, app_id, secret, where = (
-            emulator.url,
-            app.app_id,
-            app.secret,
-            f"Cord emulator ({args.cord_era} era) at {emulator.url}",
-        )
-
+    where = stack.cord_url if stack.emulator is None else f"Cord emulator ({args.cord_era} era) at {stack.cord_url}"
     try:
-        return run(args, cord_url, app_id, secret, where, emulator)
+        return run(args, stack, where)
     finally:
-        if emulator is not None:
-            emulator.stop()
-        moto.stop()
+        stack.stop()
 
 
-def run(args, cord_url, app_id, secret, where, emulator) -> int:
+def run(args, stack: LocalStack, where: str) -> int:
     import boto3
 
     sqs = boto3.client("sqs")
-    secret_arn = create_cord_secret(app_id, secret)
-    dlq_url = sqs.create_queue(QueueName="cord-sync-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    queue_url = sqs.create_queue(
-        QueueName="cord-sync-queue",
-        Attributes={
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)})
-        },
-    )["QueueUrl"]
-    os.environ.update(CORD_API_URL=cord_url, CORD_SECRET_ARN=secret_arn, CORD_AUTH_MODE=args.auth_mode)
+    queue_url, emulator = stack.queue_url, stack.emulator
 
     scenario = json.loads(Path(args.scenario).read_text())["Records"]
     sent: dict[str, str] = {}  # SQS message id -> scenario label
@@ -141,20 +118,20 @@ def run(args, cord_url, app_id, secret, where, emulator) -> int:
             if isinstance(existing, logging.StreamHandler):
                 existing.setStream(log)
         invocations = drain_queue(sqs, queue_url, handler.lambda_handler, batch_size=100)
+        front_doors = provision_through_front_doors(stack)
+        invocations += drain_queue(sqs, queue_url, handler.lambda_handler, batch_size=100)
 
     engine = default_engine()
     client = engine.client
     requests = client.requests_sent
     authorizes = client.auth.authorize_calls
-    dead = []
-    while got := sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, AttributeNames=["All"]).get(
-        "Messages", []
-    ):
-        for message in got:
-            dead.append(message)
-            sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
+    dead = stack.dead_letters()
 
-    print(f"cord-sync demo: {len(scenario)} events through SQS to the sync_queue handler, Cord = {where}\n")
+    print(f"cord-sync demo: {len(scenario)} events through SQS to the sync_queue handler, Cord = {where}")
+    print("then through the front doors, over HTTP to the real handlers (queued, then synced the same way):")
+    for line in front_doors:
+        print(f"  {line}")
+    print()
     users = sorted(client.list_users(), key=lambda u: str(u["id"]))
     orgs = sorted(client.list_organizations(), key=lambda o: str(o["id"]))
     org_members = {str(o["id"]): [str(m) for m in client.get_organization(o["id"]).get("members", [])] for o in orgs}
@@ -207,6 +184,38 @@ def run(args, cord_url, app_id, secret, where, emulator) -> int:
         print(f"  - {label}\n    reason: {reason}")
     print(f"\nStructured logs and metrics of every invocation: {LOG_FILE.relative_to(ROOT)}")
     return 0
+
+
+def provision_through_front_doors(stack: LocalStack) -> list[str]:
+    """One user provisioned over SCIM, one Okta event hook delivery: real HTTP to the real handlers."""
+    scim, webhooks = load_handler("scim"), load_handler("webhooks")
+    routes = [Route("/scim/v2", scim.lambda_handler), Route("/webhooks", webhooks.lambda_handler)]
+    lines = []
+    with HttpGateway(routes) as gateway:
+        body = (ROOT / "events" / "demo_scim_user.json").read_bytes()
+        headers = {"Authorization": f"Bearer {stack.scim_token}", "Content-Type": "application/scim+json"}
+        status, answer = post(f"{gateway.url}/scim/v2/Users", body, headers)
+        lines.append(f"POST /scim/v2/Users ({json.loads(body)['userName']}) -> {status}, SCIM id {answer.get('id')}")
+        body = (ROOT / "events" / "demo_okta_hook.json").read_bytes()
+        headers = {"Authorization": stack.okta_hook_secret, "Content-Type": "application/json"}
+        status, _ = post(f"{gateway.url}/webhooks/okta", body, headers)
+        kinds = ", ".join(e["eventType"] for e in json.loads(body)["data"]["events"])
+        lines.append(f"POST /webhooks/okta ({kinds}) -> {status}")
+    return lines
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310 - local gateway
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - local gateway
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    try:
+        answer = json.loads(raw) if raw else {}
+    except ValueError:
+        answer = {}
+    return status, answer if isinstance(answer, dict) else {}
 
 
 if __name__ == "__main__":
