@@ -5,7 +5,8 @@ sync_queue container: user upserts over 2,000 users (with repeats and profile ch
 existing users, organization upserts with full member lists over 50 organizations, and incremental
 membership adds/removes on organizations that exist. The naive client sends one request per event and
 authorizes once per invocation. Prints requests, authorize calls, wall time, events per second, peak
-memory of a 10,000-record batch, the handler's cold import against `import boto3`, and the ratios.
+memory of a 10,000-record batch, the handler's cold import against `import boto3`, and the ratios; then the
+front doors' figures (bench_frontdoors.py): SCIM requests per second and webhook acknowledgement times.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import bench_frontdoors
 from lambda_runtime import LambdaContext, create_cord_secret, load_handler, use_local_aws
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -217,6 +219,8 @@ def main() -> int:
 
     cold_boto3 = median_import_seconds("import boto3")
     cold_handler = median_import_seconds("from lambda_runtime import load_handler; load_handler('sync_queue')")
+    cold_scim = median_import_seconds("from lambda_runtime import load_handler; load_handler('scim')", runs=3)
+    cold_hooks = median_import_seconds("from lambda_runtime import load_handler; load_handler('webhooks')", runs=3)
 
     from moto import mock_aws
 
@@ -266,6 +270,13 @@ def main() -> int:
         f"cold import: sync_queue handler {cold_handler * 1000:.0f} ms vs import boto3 {cold_boto3 * 1000:.0f} ms "
         f"= {cold_handler / cold_boto3:.2f}x (target <= 1.5x; median of 7 fresh processes)"
     )
+    print(
+        f"cold import of the front doors: scim handler {cold_scim * 1000:.0f} ms (scim2-models and pydantic), "
+        f"webhooks handler {cold_hooks * 1000:.0f} ms (median of 3 fresh processes)"
+    )
+    print("\nfront doors")
+    for line in bench_frontdoors.report(bench_frontdoors.measure()):
+        print(f"  {line}")
     return 0
 
 
