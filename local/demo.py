@@ -27,10 +27,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from local_stack import LocalStack
-
 from http_gateway import HttpGateway, Route
 from lambda_runtime import drain_queue, load_handler
+from local_stack import LocalStack
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG_FILE = ROOT / "build" / "demo-logs.jsonl"

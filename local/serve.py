@@ -24,10 +24,9 @@ import threading
 import time
 from typing import Any
 
-from local_stack import DEFAULT_OKTA_HOOK_SECRET, DEFAULT_SCIM_TOKEN, DEFAULT_WEBHOOK_SECRET, LocalStack
-
 from http_gateway import HttpGateway, Route
 from lambda_runtime import ROOT, drain_queue, load_handler
+from local_stack import DEFAULT_OKTA_HOOK_SECRET, DEFAULT_SCIM_TOKEN, DEFAULT_WEBHOOK_SECRET, LocalStack
 
 LOG_FILE = ROOT / "build" / "serve-logs.jsonl"
 
