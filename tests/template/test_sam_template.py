@@ -31,7 +31,26 @@ CANONICAL_DETAIL_TYPES = {
 }
 CORD_ENV = ("CORD_API_URL", "CORD_SECRET_ARN", "CORD_AUTH_MODE")
 POWERTOOLS_ENV = {"POWERTOOLS_SERVICE_NAME": "cord-sync", "POWERTOOLS_METRICS_NAMESPACE": "CordSync"}
-FUNCTION_CODE = {"SyncQueueFunction": "functions/sync_queue", "SyncEventsFunction": "functions/sync_events"}
+FUNCTION_CODE = {
+    "SyncQueueFunction": "functions/sync_queue",
+    "SyncEventsFunction": "functions/sync_events",
+    "ScimFunction": "functions/scim",
+    "WebhooksFunction": "functions/webhooks",
+}
+# The rules that deliver to SyncEventsFunction, and the bus condition each depends on (None: always there).
+EVENT_RULES = {
+    "SyncEventsRule": None,
+    "OktaLogStreamRule": "HasOktaEventBus",
+    "Auth0LogStreamRule": "HasAuth0EventBus",
+    "Auth0EventStreamRule": "HasAuth0EventStreamBus",
+}
+# The secrets each function may read: (resource created by the stack, parameter naming an existing one).
+FUNCTION_SECRETS = {
+    "SyncQueueFunction": [("CordCredentialsSecret", "CordSecretArn")],
+    "SyncEventsFunction": [("CordCredentialsSecret", "CordSecretArn")],
+    "ScimFunction": [("ScimTokenSecret", "ScimTokenSecretArn")],
+    "WebhooksFunction": [("OktaHookSecret", "OktaHookSecretArn"), ("WebhookSigningSecret", "WebhookSigningSecretArn")],
+}
 HANDLER = "app.lambda_handler"
 
 
@@ -258,25 +277,37 @@ def test_visibility_timeout_is_at_least_six_function_timeouts(template, resource
 
 
 def test_eventbridge_rule_matches_the_canonical_types(resources):
-    rules = of_type(resources, "AWS::Events::Rule")
-    assert list(rules) == ["SyncEventsRule"]
-    rule = props(rules["SyncEventsRule"])
+    rule = props(resources["SyncEventsRule"])
     detail_types = rule["EventPattern"]["detail-type"]
     assert sorted(detail_types) == sorted(CANONICAL_DETAIL_TYPES)
     assert len(detail_types) == len(set(detail_types))
     assert is_ref(rule["EventBusName"], "EventBusName")
-    (target,) = rule["Targets"]
-    assert is_getatt(target["Arn"], "SyncEventsFunction", "Arn")
-    assert "RetryPolicy" in target
-    assert is_getatt(target["DeadLetterConfig"]["Arn"], "EventsDeadLetterQueue", "Arn")
+
+
+def test_every_rule_delivers_to_the_events_function_with_retries_and_a_dead_letter_queue(template, resources):
+    rules = of_type(resources, "AWS::Events::Rule")
+    assert set(rules) == set(EVENT_RULES)
     permissions = [
-        props(p)
+        p
         for p in of_type(resources, "AWS::Lambda::Permission").values()
         if is_ref(props(p)["FunctionName"], "SyncEventsFunction")
     ]
-    assert len(permissions) == 1
-    assert permissions[0]["Principal"] == "events.amazonaws.com"
-    assert is_getatt(permissions[0]["SourceArn"], "SyncEventsRule", "Arn")
+    for name, resource in rules.items():
+        assert resource.get("Condition") == EVENT_RULES[name], name
+        # Created after the function's log group, so Lambda never creates /aws/lambda/<function> itself.
+        assert resource.get("DependsOn") == "SyncEventsLogGroup", name
+        rule = props(resource)
+        assert rule["State"] == "ENABLED"
+        (target,) = rule["Targets"]
+        assert is_getatt(target["Arn"], "SyncEventsFunction", "Arn"), name
+        assert target["RetryPolicy"] == {"MaximumRetryAttempts": 20, "MaximumEventAgeInSeconds": 21600}, name
+        assert is_getatt(target["DeadLetterConfig"]["Arn"], "EventsDeadLetterQueue", "Arn"), name
+        scoped = [p for p in permissions if is_getatt(props(p)["SourceArn"], name, "Arn")]
+        assert len(scoped) == 1, f"{name}: expected one invoke permission scoped to the rule"
+        assert props(scoped[0])["Principal"] == "events.amazonaws.com"
+        assert props(scoped[0])["Action"] == "lambda:InvokeFunction"
+        assert scoped[0].get("Condition") == EVENT_RULES[name], name
+    assert len(permissions) == len(rules), "every invoke permission of SyncEventsFunction belongs to one rule"
 
 
 def test_events_function_retries_then_fails_over_to_its_queue(resources):
@@ -288,7 +319,7 @@ def test_events_function_retries_then_fails_over_to_its_queue(resources):
     assert is_getatt(on_failure["Destination"], "EventsDeadLetterQueue", "Arn")
 
 
-def test_events_dead_letter_queue_admits_only_the_rule(resources):
+def test_events_dead_letter_queue_admits_only_the_rules(resources):
     (policy,) = (
         props(p)
         for p in of_type(resources, "AWS::SQS::QueuePolicy").values()
@@ -296,7 +327,14 @@ def test_events_dead_letter_queue_admits_only_the_rule(resources):
     )
     (statement,) = statements(policy["PolicyDocument"])
     assert statement["Principal"] == {"Service": "events.amazonaws.com"}
-    assert is_getatt(statement["Condition"]["ArnEquals"]["aws:SourceArn"], "SyncEventsRule", "Arn")
+    assert statement["Action"] == "sqs:SendMessage"
+    sources = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+    expected = []
+    for rule, condition in EVENT_RULES.items():
+        arn = {"Fn::GetAtt": [rule, "Arn"]}
+        # A rule that may not exist is named only when it does.
+        expected.append(arn if condition is None else {"Fn::If": [condition, arn, {"Ref": "AWS::NoValue"}]})
+    assert sources == expected
 
 
 def test_no_policy_statement_allows_every_resource(resources):
@@ -317,15 +355,23 @@ def test_functions_use_no_broad_managed_policies(resources):
             assert not isinstance(policy, str), f"{name}: managed policy {policy!r}; use a scoped statement"
 
 
-def test_functions_may_read_only_the_secret_in_use(resources):
-    for name, fn in of_type(resources, "AWS::Serverless::Function").items():
+def test_functions_may_read_only_the_secrets_they_use(resources):
+    functions = of_type(resources, "AWS::Serverless::Function")
+    assert set(functions) == set(FUNCTION_SECRETS)
+    for name, fn in functions.items():
         secret_policies = [
             p["AWSSecretsManagerGetSecretValuePolicy"]
             for p in props(fn)["Policies"]
             if isinstance(p, dict) and "AWSSecretsManagerGetSecretValuePolicy" in p
         ]
-        assert len(secret_policies) == 1, name
-        assert referenced_ids(secret_policies[0]["SecretArn"]) == {"CordCredentialsSecret", "CordSecretArn"}
+        granted = sorted(sorted(referenced_ids(p["SecretArn"])) for p in secret_policies)
+        assert granted == sorted(sorted(pair) for pair in FUNCTION_SECRETS[name]), name
+        for policy in props(fn)["Policies"]:
+            for statement in statements(policy):
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert not any(a.startswith("secretsmanager:") for a in actions), (
+                    f"{name}: secret access outside the policy template"
+                )
 
 
 def test_created_secret_holds_no_credentials(template, resources):
@@ -394,7 +440,7 @@ def test_outputs_cover_queues_functions_secret_layer_topic_and_rule(template, re
         assert {"Fn::GetAtt": [fn, "Arn"]} in values, f"no ARN output for {fn}"
     for secret in of_type(resources, "AWS::SecretsManager::Secret"):
         assert secret in by_ref, f"no output for {secret}"
-    for logical_id in ("CordSyncLayer", "AlarmTopic", "SyncEventsRule", "EventBusName"):
+    for logical_id in ("CordSyncLayer", "AlarmTopic", "EventBusName", "HttpApi", "StateTable", *EVENT_RULES):
         assert logical_id in by_ref, f"no output for {logical_id}"
 
 
@@ -411,6 +457,24 @@ def test_parameters_are_described_constrained_and_grouped(template):
         "LogRetentionInDays",
         "LogLevel",
         "AlarmEmail",
+        "ScimTokenSecretArn",
+        "ScimUserIdSource",
+        "ScimGroupIdSource",
+        "ScimGroups",
+        "ScimGroupPattern",
+        "ScimDefaultOrganizationId",
+        "ScimDefaultOrganizationName",
+        "OktaHookSecretArn",
+        "WebhookSigningSecretArn",
+        "OktaUserIdSource",
+        "OktaGroupIdSource",
+        "Auth0OrganizationIdSource",
+        "OktaEventBusName",
+        "Auth0EventBusName",
+        "Auth0EventStreamBusName",
+        "ApiThrottlingBurstLimit",
+        "ApiThrottlingRateLimit",
+        "FrontDoorReservedConcurrency",
     }
     assert set(parameters) == expected
     constraint_keys = {"AllowedValues", "AllowedPattern", "MinValue", "MaxValue"}
@@ -443,6 +507,29 @@ def test_parameters_are_described_constrained_and_grouped(template):
         ),
         ("AlarmEmail", ["", "ops@example.com"], ["ops", "ops@example"]),
         ("EventBusName", ["default", "cord-sync-events"], ["", "bad bus"]),
+        *(
+            (
+                arn_parameter,
+                ["", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cord-sync/front-door-Ab12Cd"],
+                ["cord-sync/front-door", "arn:aws:kms:eu-west-1:123456789012:key/1"],
+            )
+            for arn_parameter in ("ScimTokenSecretArn", "OktaHookSecretArn", "WebhookSigningSecretArn")
+        ),
+        (
+            "OktaEventBusName",
+            ["", "aws.partner/okta.com/dev-123456/cord-sync"],
+            ["default", "aws.partner/auth0.com/tenant/auth0.logs", "aws.partner/okta.com/"],
+        ),
+        *(
+            (
+                auth0_bus,
+                ["", "aws.partner/auth0.com/acme-0c9f2d3e-7b1a-4c55-9e0f-0d1c2b3a4f5e/auth0.logs"],
+                ["default", "aws.partner/okta.com/dev-123456/cord-sync", "aws.partner/auth0.com/"],
+            )
+            for auth0_bus in ("Auth0EventBusName", "Auth0EventStreamBusName")
+        ),
+        ("ScimDefaultOrganizationId", ["", "everyone", "org 1", "x" * 128], [" lead", "trail ", "x" * 129]),
+        ("ScimGroupPattern", ["", "^cord-.*$", "x" * 256], ["x" * 257, "a\nb"]),
     ],
 )
 def test_parameter_patterns(template, pattern_of, good, bad):
@@ -494,10 +581,15 @@ def test_eventbridge_sample_events_match_the_rule():
             event = json.loads(path.read_text(encoding="utf-8"))
         except ValueError:
             continue  # reported by test_event_files_are_valid_json
-        if isinstance(event, dict) and "detail-type" in event:
+        # Partner events (Okta, Auth0) are routed through their rules in test_front_door_template.py.
+        if (
+            isinstance(event, dict)
+            and "detail-type" in event
+            and not str(event.get("source")).startswith("aws.partner/")
+        ):
             samples[path.name] = event["detail-type"]
     if not samples:
-        pytest.skip("no EventBridge sample events in events/")
+        pytest.skip("no canonical EventBridge sample events in events/")
     unmatched = {name: dt for name, dt in samples.items() if dt not in CANONICAL_DETAIL_TYPES}
     assert not unmatched, f"the rule would not deliver: {unmatched}"
 
