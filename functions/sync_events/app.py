@@ -1,7 +1,8 @@
-"""EventBridge consumer: applies one canonical change event (detail-type = type, detail = data).
+"""EventBridge consumer: canonical change events, Okta log streaming and Auth0 Log and Event Streams.
 
-Raises when the event is invalid or cannot be applied, so Lambda's asynchronous retries and the
-function's on-failure destination (an SQS dead-letter queue) take over.
+One event per invocation, mapped onto canonical events by the layer and applied to Cord. Events of unknown
+sources or types are skipped; an invalid relevant event or a change Cord did not take raises, so Lambda's
+asynchronous retries and the function's on-failure destination (an SQS dead-letter queue) take over.
 """
 
 from cord_sync.observability import logger, metrics, tolerate_missing_context

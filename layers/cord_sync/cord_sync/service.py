@@ -13,11 +13,11 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from cord_sync.adapters.eventbridge import classify
 from cord_sync.api import CordClient
 from cord_sync.auth import ExchangeAuth, ServerTokenAuth
 from cord_sync.errors import CordSyncError, InvalidEventError
 from cord_sync.http import Deadline, HttpTransport, RetryPolicy
-from cord_sync.model import from_eventbridge
 from cord_sync.observability import logger, metrics
 from cord_sync.secrets import CredentialsSource, SecretsManagerCredentials
 from cord_sync.settings import Settings
@@ -99,19 +99,44 @@ def sync_sqs_event(event: Mapping[str, Any], context: Any, engine: SyncEngine | 
 
 
 def sync_eventbridge_event(event: Mapping[str, Any], context: Any, engine: SyncEngine | None = None) -> SyncReport:
-    """Apply one canonical event delivered by EventBridge; raises when it cannot be applied."""
+    """Apply one EventBridge event: a canonical event, or an Okta or Auth0 stream event mapped onto them.
+
+    Events of unknown sources or types are logged and skipped (counted in EventsSkipped), not retried. An
+    invalid relevant event raises InvalidEventError; changes Cord did not take raise SyncFailedError, so
+    Lambda's async retries and the on-failure destination take over.
+    """
     try:
-        change = from_eventbridge(event)
+        classified = classify(event)
     except InvalidEventError as exc:  # retries will not help; the on-failure destination keeps the event
         metrics.add_metric(name="EventsInvalid", unit=MetricUnit.Count, value=1)
         logger.warning("invalid change event", extra={"reason": exc.reason, "event_id": _get(event, "id")})
         raise
+    where = {"event_id": _get(event, "id"), "source": _get(event, "source"), "kind": classified.kind}
+    if not classified.changes:
+        metrics.add_metric(name="EventsSkipped", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "event skipped",
+            extra={**where, "event_type": classified.event_type, "reason": classified.skip_reason},
+        )
+        return SyncReport(received=1, skipped=1)
     engine = engine or default_engine()
-    report = engine.apply([(change.id, change)], deadline=Deadline.from_lambda_context(context))
+    changes = [(change.id, change) for change in classified.changes]
+    report = engine.apply(changes, deadline=Deadline.from_lambda_context(context))
     publish_metrics(report)
     if report.failures:
-        raise SyncFailedError(f"{change.type} {change.id}: {report.failures[change.id].reason}")
-    logger.info("event synced", extra={"event_id": change.id, "event_type": change.type, "skipped": report.skipped})
+        by_key = dict(changes)
+        raise SyncFailedError(
+            "; ".join(f"{by_key[key].type} {key}: {failure.reason}" for key, failure in report.failures.items())
+        )
+    logger.info(
+        "event synced",
+        extra={
+            **where,
+            "event_type": classified.event_type,
+            "changes": [f"{change.type} {key}" for key, change in changes],
+            "skipped": report.skipped,
+        },
+    )
     return report
 
 
