@@ -107,6 +107,8 @@ def classify(
         dicts = auth0.events_from_cloud_event(detail, auth0_mapping or auth0.Auth0Mapping.from_env())
         return _mapped(AUTH0_EVENT_STREAM, event_type, dicts, "nothing Cord can use (see the log line before)")
 
+    if source.startswith((OKTA_SOURCE_PREFIX, auth0.SOURCE_PREFIX)):
+        return Classified(UNKNOWN, detail_type, skip_reason="an Okta or Auth0 event of a shape cord-sync does not know")
     if detail_type.startswith(("user.", "organization.")):
         return Classified(CANONICAL, detail_type, (from_eventbridge(event),))
     return Classified(UNKNOWN, detail_type, skip_reason="not a canonical event nor one from a supported provider")
