@@ -203,12 +203,12 @@ class _Changes:
 
 
 # -- Log Streams ----------------------------------------------------------------------------------------
-def events_from_log(detail: Mapping[str, Any], mapping: Auth0Mapping | None = None) -> list[dict]:
+def events_from_log(detail: Mapping[str, Any]) -> list[dict]:
     """Canonical change events for one Auth0 Log Stream delivery's `detail` ({log_id, data}).
 
     [] when the log code or the Management API call is not one cord-sync acts on (or lacks an email);
-    raises InvalidEventError when a relevant entry is malformed. `mapping` is accepted for symmetry: log
-    entries name no organizations.
+    raises InvalidEventError when a relevant entry is malformed. Log entries name no organizations, so no
+    id mapping is needed.
     """
     if not isinstance(detail, Mapping) or not isinstance(detail.get("data"), Mapping):
         raise InvalidEventError("an Auth0 log event must carry the log entry as an object in detail.data")
