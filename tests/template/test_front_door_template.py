@@ -554,3 +554,11 @@ def test_new_parameters_are_grouped_under_front_door_labels(template):
     assert {"ApiThrottlingBurstLimit", "ApiThrottlingRateLimit"} <= set(groups["HTTP API"])
     for _, (bus_parameter, _, _) in IDP_RULES.items():
         assert bus_parameter in groups["Webhooks and identity-provider streams"]
+
+
+def test_every_parameter_is_used(template):
+    used = referenced_ids(
+        [template.get(section) for section in ("Resources", "Conditions", "Rules", "Outputs", "Globals")]
+    )
+    unused = set(template["Parameters"]) - used
+    assert not unused, f"parameters nothing reads: {sorted(unused)}"
