@@ -65,8 +65,13 @@ def configure(monkeypatch, stack: Stack) -> Stack:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("OKTA_USER_ID_SOURCE", raising=False)
     monkeypatch.delenv("OKTA_GROUP_ID_SOURCE", raising=False)
-    parameters.clear_caches()
     return stack
+
+
+def put_secret(arn: str, value: str) -> None:
+    """Change a secret and refresh Powertools' cache of it (clearing the caches would drop its client too)."""
+    boto3.client("secretsmanager").put_secret_value(SecretId=arn, SecretString=value)
+    parameters.get_secret(arn, force_fetch=True)
 
 
 @pytest.fixture(scope="module")
@@ -76,14 +81,14 @@ def aws():
         yield create_resources()
     reset_publisher()
     door.reset()
+    parameters.clear_caches()
 
 
 @pytest.fixture
 def stack(aws, monkeypatch):
     """The resources with the function's environment and an empty queue."""
     aws.messages()
-    yield configure(monkeypatch, aws)
-    parameters.clear_caches()
+    return configure(monkeypatch, aws)
 
 
 @pytest.fixture(scope="session")

@@ -6,12 +6,10 @@ import json
 import logging
 from pathlib import Path
 
-import boto3
 import pytest
-from aws_lambda_powertools.utilities import parameters
 
 from cord_sync.observability import logger
-from tests.webhooks.conftest import OKTA_SECRET, call
+from tests.webhooks.conftest import OKTA_SECRET, call, put_secret
 
 DELIVERY = json.loads((Path(__file__).resolve().parents[2] / "events" / "okta_hook_delivery.json").read_text())
 ADA = "00u1ada0LoVeLaCe4x7"
@@ -137,13 +135,14 @@ def test_no_secret_configured_refuses_everything(stack, gateway, monkeypatch):
 
 
 def test_rotated_secret_accepts_both_values(stack, gateway):
-    both = f"{OKTA_SECRET}\nnext-okta-secret"
-    boto3.client("secretsmanager").put_secret_value(SecretId=stack.okta_secret_arn, SecretString=both)
-    parameters.clear_caches()
-    for value in (OKTA_SECRET, "next-okta-secret"):
-        assert call(gateway, "POST", "/webhooks/okta", DELIVERY, {**JSON, "Authorization": value}).status == 200
-    joined = f"{OKTA_SECRET} next-okta-secret"
-    assert call(gateway, "POST", "/webhooks/okta", DELIVERY, {**JSON, "Authorization": joined}).status == 401
+    put_secret(stack.okta_secret_arn, f"{OKTA_SECRET}\nnext-okta-secret")
+    try:
+        for value in (OKTA_SECRET, "next-okta-secret"):
+            assert call(gateway, "POST", "/webhooks/okta", DELIVERY, {**JSON, "Authorization": value}).status == 200
+        joined = f"{OKTA_SECRET} next-okta-secret"
+        assert call(gateway, "POST", "/webhooks/okta", DELIVERY, {**JSON, "Authorization": joined}).status == 401
+    finally:
+        put_secret(stack.okta_secret_arn, OKTA_SECRET)
 
 
 @pytest.mark.parametrize(
