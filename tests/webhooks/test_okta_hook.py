@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 
 from cord_sync.observability import logger
+from http_gateway import invoke
 from tests.webhooks.conftest import OKTA_SECRET, call, put_secret
 
-DELIVERY = json.loads((Path(__file__).resolve().parents[2] / "events" / "okta_hook_delivery.json").read_text())
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+DELIVERY = json.loads((EVENTS / "okta_hook_delivery.json").read_text())
+VERIFICATION = json.loads((EVENTS / "okta_hook_verification.json").read_text())
 ADA = "00u1ada0LoVeLaCe4x7"
 ENGINEERING = "00g1eng1nEeRiNg4x7"
 JSON = {"Content-Type": "application/json"}
@@ -24,6 +27,14 @@ def test_verification_echoes_the_challenge(stack, gateway):
     )
     assert (reply.status, reply.body) == (200, {"verification": "c4"})
     assert reply.headers["content-type"] == "application/json"
+
+
+def test_verification_fixture_as_api_gateway_sends_it(stack, webhooks_app):
+    event = copy.deepcopy(VERIFICATION)
+    event["headers"]["authorization"] = OKTA_SECRET
+    response = invoke(webhooks_app.lambda_handler, event)
+    assert (response.status, response.json()) == (200, {"verification": "J2lxaXUZ1WpGvhmvwGrZM0-3pDDUdB9nGgK2L2NqSAA"})
+    assert invoke(webhooks_app.lambda_handler, VERIFICATION).status == 401  # the fixture's local secret
 
 
 @pytest.mark.parametrize(

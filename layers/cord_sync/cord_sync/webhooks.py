@@ -30,7 +30,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver, Response
@@ -102,7 +102,7 @@ def raw_body(event: Mapping[str, Any], limit: int = MAX_BODY_BYTES) -> bytes:
         except (binascii.Error, ValueError):
             raise bad_request("the request body is not valid base64") from None
     else:
-        raw = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else bytes(body)
+        raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
     if len(raw) > limit:
         raise too_large(limit)
     return raw
@@ -116,7 +116,8 @@ def require_json(event: Mapping[str, Any]) -> None:
     """415 unless the Content-Type is application/json (parameters such as charset allowed)."""
     media = (header(event, "content-type") or "").split(";", 1)[0].strip().lower()
     if media != JSON:
-        raise HttpError(415, "unsupported_media_type", f"Content-Type must be {JSON}, not {media or 'missing'!r}")
+        given = f"not {media[:100]!r}" if media else "and it is missing"
+        raise HttpError(415, "unsupported_media_type", f"Content-Type must be {JSON}, {given}")
 
 
 def _reject_constant(constant: str) -> Any:
@@ -124,9 +125,9 @@ def _reject_constant(constant: str) -> Any:
 
 
 def parse_json(raw: bytes) -> Any:
-    """Decode a JSON body; 400 with the parser's reason when it is not JSON."""
+    """Decode a UTF-8 JSON body; 400 with the parser's reason when it is not JSON."""
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError:
         raise bad_request("the request body is not UTF-8 text", "malformed_json") from None
     except ValueError as exc:
@@ -151,17 +152,17 @@ def check_okta_authorization(event: Mapping[str, Any], secret: SharedSecret) -> 
 class OktaDelivery:
     """What became of one Event Hook delivery."""
 
-    events: list[dict]
-    received: int = 0
+    received: int
+    events: list[dict] = field(default_factory=list)
     skipped: int = 0
-    invalid: list[dict] | None = None
+    invalid: list[dict] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         return {
             "received": self.received,
             "enqueued": len(self.events),
             "skipped": self.skipped,
-            "invalid": self.invalid or [],
+            "invalid": self.invalid,
         }
 
 
@@ -173,7 +174,7 @@ def map_okta_delivery(body: Any, mapping: OktaMapping) -> OktaDelivery:
         raise bad_request(
             "an Okta event hook delivery must be a JSON object with a data.events list", "invalid_delivery"
         )
-    delivery = OktaDelivery(events=[], received=len(log_events), invalid=[])
+    delivery = OktaDelivery(received=len(log_events))
     for position, log_event in enumerate(log_events):
         try:
             mapped = events_from_log_event(log_event, mapping)
@@ -380,7 +381,7 @@ class WebhookFrontDoor:
         enqueue(delivery.events)
         metrics.add_metric(name="OktaEventsReceived", unit=MetricUnit.Count, value=delivery.received)
         metrics.add_metric(name="OktaEventsSkipped", unit=MetricUnit.Count, value=delivery.skipped)
-        metrics.add_metric(name="OktaEventsInvalid", unit=MetricUnit.Count, value=len(delivery.invalid or []))
+        metrics.add_metric(name="OktaEventsInvalid", unit=MetricUnit.Count, value=len(delivery.invalid))
         logger.info("Okta delivery enqueued", extra=delivery.summary())
         return json_response(200, delivery.summary())
 
