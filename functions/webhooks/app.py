@@ -11,6 +11,7 @@ from cord_sync.webhooks import handle
 
 @tolerate_missing_context
 @metrics.log_metrics
-@logger.inject_lambda_context(clear_state=True, correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+# log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: requests carry the hook secret and signatures.
+@logger.inject_lambda_context(clear_state=True, correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
 def lambda_handler(event, context):
     return handle(event, context)

@@ -403,7 +403,8 @@ class WebhookFrontDoor:
 
 
 door = WebhookFrontDoor()
-app = APIGatewayHttpResolver()
+# debug=False even when POWERTOOLS_DEV is set: debug mode prints every event, Authorization header included.
+app = APIGatewayHttpResolver(debug=False)
 
 
 @app.get(OKTA_PATH)
