@@ -26,8 +26,12 @@ A membership change is preceded by an `organization.upsert` with the group's dis
 addition by a `user.upsert` ("<uuid>#user", no status: it never reactivates anyone) so that the user exists too.
 
 Which Okta attribute becomes the Cord id is `OktaMapping`: the Okta user id (`00u…`, default) or the login;
-the Okta group id (`00g…`, default) or the group's display name. With display names as ids a renamed group
-becomes a new organization.
+the Okta group id (`00g…`, default) or the group's display name. Okta ids never change; with logins as user
+ids a changed login becomes a new Cord user, and with display names as organization ids a renamed group a new
+organization (the old ones stay until deactivated).
+
+`user.lifecycle.create` upserts the user without a status, so Cord creates it active even when Okta created
+it staged; the `user.lifecycle.activate` that follows says `active` explicitly.
 """
 
 from __future__ import annotations
