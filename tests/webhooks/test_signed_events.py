@@ -250,6 +250,14 @@ def test_a_failed_enqueue_releases_the_id_for_the_retry(stack, gateway, monkeypa
     assert len(stack.messages()) == 1
 
 
+def test_no_queue_configured_releases_the_id_too(stack, gateway, monkeypatch):
+    raw, headers = signed(user_event())
+    monkeypatch.delenv("SYNC_QUEUE_URL")
+    assert post(gateway, raw, headers).body["error"] == "not_configured"
+    monkeypatch.setenv("SYNC_QUEUE_URL", stack.queue_url)
+    assert post(gateway, raw, headers).status == 202
+
+
 def test_an_unreachable_table_answers_503(stack, gateway, monkeypatch):
     monkeypatch.setenv("STATE_TABLE_NAME", "no-such-table")
     reply = post(gateway, *signed(user_event()))

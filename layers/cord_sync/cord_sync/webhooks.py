@@ -395,7 +395,7 @@ class WebhookFrontDoor:
         guard.claim(message, now)
         try:
             enqueue(events)
-        except HttpError:
+        except BaseException:  # whatever stopped the events, the sender's retry must not count as a replay
             guard.release(message)
             raise
         logger.info("signed events enqueued", extra={"webhook_id": message.id, "events": len(events)})
