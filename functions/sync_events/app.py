@@ -11,7 +11,7 @@ from cord_sync.service import sync_eventbridge_event
 
 @tolerate_missing_context
 @metrics.log_metrics
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(clear_state=True, log_event=False)  # events carry emails: never log them whole
 def lambda_handler(event, context):
     report = sync_eventbridge_event(event, context)
     return {"applied": report.applied, "skipped": report.skipped}

@@ -15,7 +15,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 @tolerate_missing_context
 @metrics.log_metrics
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(clear_state=True, log_event=False)  # events carry emails: never log them whole
 def lambda_handler(event, context):
     report = sync_sqs_event(event, context)
     return process_partial_response(

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -77,7 +78,7 @@ def served():
     )
     try:
         base, lines = wait_for_ready(process.stdout)
-        cord = next(line.split()[3] for line in lines if "Cord emulator" in line)
+        cord = next(re.search(r"http://\S+", line).group(0) for line in lines if "Cord emulator" in line)
         yield process, base, cord, "".join(lines)
     finally:
         if process.poll() is None:

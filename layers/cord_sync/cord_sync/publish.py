@@ -69,8 +69,11 @@ class QueuePublisher:
     def client(self) -> Any:
         if self._client is None:
             import boto3  # imported on first use: a handler's cold import stays light
+            from botocore.config import Config
 
-            self._client = boto3.client("sqs")
+            # Front doors answer callers with deadlines (Okta waits 3 s): fail fast rather than hang on SQS.
+            config = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "max_attempts": 3})
+            self._client = boto3.client("sqs", config=config)
         return self._client
 
     def publish(self, events: Sequence[Mapping[str, Any]]) -> int:
