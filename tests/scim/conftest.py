@@ -1,5 +1,6 @@
 """SCIM tests: the real handler behind the local HTTP gateway, moto (in-process) for DynamoDB, SQS and the token."""
 
+import itertools
 import json
 
 import boto3
@@ -32,14 +33,17 @@ def scim_app():
 
 
 class Aws:
-    """The mocked account: the table, the sync queue and the token secret."""
+    """The mocked account of one test: its own table, sync queue and token secret (names unique per test)."""
 
-    def __init__(self) -> None:
+    def __init__(self, n: int) -> None:
         self.dynamodb = boto3.client("dynamodb")
         self.sqs = boto3.client("sqs")
-        create_table(self.dynamodb, TABLE)
-        self.queue_url = self.sqs.create_queue(QueueName="cord-sync-queue")["QueueUrl"]
-        self.secret_arn = boto3.client("secretsmanager").create_secret(Name="cord-sync/scim", SecretString=TOKEN)["ARN"]
+        self.table = f"{TABLE}-{n}"
+        create_table(self.dynamodb, self.table)
+        self.queue_url = self.sqs.create_queue(QueueName=f"cord-sync-queue-{n}")["QueueUrl"]
+        self.secret_arn = boto3.client("secretsmanager").create_secret(Name=f"cord-sync/scim-{n}", SecretString=TOKEN)[
+            "ARN"
+        ]
 
     def events(self) -> list[dict]:
         """Receive (and delete) every canonical event on the sync queue, in send order."""
@@ -53,22 +57,28 @@ class Aws:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
+@pytest.fixture(scope="module")
+def mocked_aws():
+    """One moto context per test module (starting moto costs ~0.4 s); each test gets fresh resources in it."""
+    with mock_aws():
+        yield itertools.count()
+
+
 @pytest.fixture
-def aws(monkeypatch):
+def aws(mocked_aws, monkeypatch):
     for name in SCIM_ENV:
         monkeypatch.delenv(name, raising=False)
-    with mock_aws():
-        account = Aws()
-        monkeypatch.setenv("STATE_TABLE_NAME", TABLE)
-        monkeypatch.setenv("SYNC_QUEUE_URL", account.queue_url)
-        monkeypatch.setenv("SCIM_TOKEN_SECRET_ARN", account.secret_arn)
-        reset_store()
-        reset_publisher()
-        parameters.clear_caches()
-        yield account
-        reset_store()
-        reset_publisher()
-        parameters.clear_caches()
+    account = Aws(next(mocked_aws))
+    monkeypatch.setenv("STATE_TABLE_NAME", account.table)
+    monkeypatch.setenv("SYNC_QUEUE_URL", account.queue_url)
+    monkeypatch.setenv("SCIM_TOKEN_SECRET_ARN", account.secret_arn)
+    reset_store()
+    reset_publisher()
+    parameters.clear_caches()
+    yield account
+    reset_store()
+    reset_publisher()
+    parameters.clear_caches()
 
 
 class Scim:

@@ -26,7 +26,9 @@ from scim2_models import (
 from scim2_models.path import CompareOperator, Comparison, LogicalExpr, LogicalOperator
 
 from cord_sync import model
+from cord_sync.errors import InvalidEventError
 from cord_sync.observability import logger
+from cord_sync.publish import PublishError
 from cord_sync.scim import resources as rs
 from cord_sync.scim.config import ScimConfig
 from cord_sync.scim.mapping import MEMBERS_CHUNK, Events, group_cord_id, user_cord_id
@@ -474,8 +476,14 @@ class ScimService:
         return {k: v for k, v in self.store.cord_ids("User", member_ids).items() if v}
 
     def _publish(self, events: Events) -> None:
-        if events.items:
+        if not events.items:
+            return
+        try:
             self.publisher.publish(events.items)
+        except (PublishError, InvalidEventError):
+            raise
+        except Exception as exc:  # SQS unreachable, queue gone, no permission: the change is stored, not queued
+            raise PublishError(f"the sync queue could not be reached ({type(exc).__name__})") from exc
 
 
 def _same(old: Stored, new: Stored) -> bool:
