@@ -166,3 +166,16 @@ def test_large_member_lists_are_chunked_under_the_sqs_limit():
     small.organization("small", "Small", members[:MEMBERS_CHUNK])
     assert [e["type"] for e in small.items] == ["organization.upsert"]
     assert len(json.dumps(small.items[0]).encode()) < 256 * 1024
+
+
+def test_deleting_a_nested_group_removes_it_from_its_parent(scim, aws):
+    child = scim.post("/Groups", group_body("Child")).json()["id"]
+    parent = scim.post("/Groups", group_body("Parent", [child])).json()["id"]
+    # nested groups are kept in SCIM, but an organization's members are users only
+    assert typed(aws)[-1] == (
+        "organization.upsert",
+        {"id": parent, "name": "Parent", "status": "active", "members": []},
+    )
+    assert scim.delete(f"/Groups/{child}").status == 204
+    assert "members" not in scim.get(f"/Groups/{parent}").json()
+    assert typed(aws) == [("organization.deactivate", {"id": child})]

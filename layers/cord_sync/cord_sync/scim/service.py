@@ -190,8 +190,11 @@ class ScimService:
             raise NotFoundException(detail=f"{kind} {resource_id} not found")
         return stored
 
-    def _response(self, stored: Stored, base_url: str, status: int, params: Any = None) -> Response:
-        resource = self._load(stored)
+    def _response(
+        self, stored: Stored, base_url: str, status: int, params: Any = None, resource: Resource[Any] | None = None
+    ) -> Response:
+        """The resource as answered; `resource` is the model just written (saves loading the document again)."""
+        resource = resource or self._load(stored)
         location = f"{base_url}/{ENDPOINTS[stored.kind]}/{stored.id}"
         assert resource.meta is not None
         resource.meta.location = location
@@ -288,7 +291,7 @@ class ScimService:
         self.store.create(new)
         self._changed(None, new, events)
         self._publish(events)
-        return self._response(new, base_url, 201)
+        return self._response(new, base_url, 201, resource=resource)
 
     def replace(
         self, kind: str, resource_id: str, body: Any, base_url: str, query: dict[str, str], conditions: Conditions
@@ -303,8 +306,8 @@ class ScimService:
             replacement.id = old.id
             return replacement
 
-        new = self._update(kind, resource_id, conditions, apply)
-        return self._response(new, base_url, 200, params)
+        new, written = self._update(kind, resource_id, conditions, apply)
+        return self._response(new, base_url, 200, params, written)
 
     def patch(
         self, kind: str, resource_id: str, body: Any, base_url: str, query: dict[str, str], conditions: Conditions
@@ -320,10 +323,13 @@ class ScimService:
             _validation(patch_op.patch, resource)
             return resource
 
-        new = self._update(kind, resource_id, conditions, apply)
-        return self._response(new, base_url, 200, params)
+        new, written = self._update(kind, resource_id, conditions, apply)
+        return self._response(new, base_url, 200, params, written)
 
-    def _update(self, kind: str, resource_id: str, conditions: Conditions, apply: Any) -> Stored:
+    def _update(
+        self, kind: str, resource_id: str, conditions: Conditions, apply: Any
+    ) -> tuple[Stored, Resource[Any] | None]:
+        """Read, apply, write conditionally (retried on a lost race); the stored state and the written model."""
         for _attempt in range(MAX_ATTEMPTS):
             old = self._get(kind, resource_id)
             conditions.check_write(old)
@@ -337,7 +343,7 @@ class ScimService:
                 if kind == "User":
                     self._changed(old, old, events)
                     self._publish(events)
-                return old
+                return old, None
             if kind == "Group":
                 self._check_members(candidate.members - old.members)
             try:
@@ -348,7 +354,7 @@ class ScimService:
                 continue
             self._changed(old, candidate, events)
             self._publish(events)
-            return candidate
+            return candidate, resource
         raise ConcurrentModification(f"{kind} {resource_id} kept changing; retry")
 
     def delete(self, kind: str, resource_id: str, conditions: Conditions) -> Response:
@@ -362,15 +368,14 @@ class ScimService:
                     raise PreconditionFailedException(detail="the resource changed; read it again") from None
                 continue
             events = Events()
-            if kind == "User":
-                for group in self.store.groups_with_member(old.id):
-                    self._drop_member(group.id, old.id, old.cord, events)
-                if old.cord:
-                    events.user_deactivate(old.cord)
-                    if self.config.groups == "none":
-                        assert self.config.default_organization_id
-                        events.members(model.MEMBERS_REMOVE, self.config.default_organization_id, [old.cord])
-            elif old.cord:
+            for group in self.store.groups_with_member(old.id):  # users, and groups nested in groups
+                self._drop_member(group.id, old.id, old.cord if kind == "User" else None, events)
+            if kind == "User" and old.cord:
+                events.user_deactivate(old.cord)
+                if self.config.groups == "none":
+                    assert self.config.default_organization_id
+                    events.members(model.MEMBERS_REMOVE, self.config.default_organization_id, [old.cord])
+            elif kind == "Group" and old.cord:
                 events.organization_deactivate(old.cord)
             self._publish(events)
             return Response(204)
