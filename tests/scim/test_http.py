@@ -90,7 +90,7 @@ def test_unknown_routes_and_methods(scim):
 
 def test_paths_are_lenient(scim_app, aws):
     headers = {"authorization": f"Bearer {TOKEN}", "host": "api.example.com"}
-    for path in ("/prod/scim/v2/Users", "/scim/v2/Users/", "/SCIM/V2/users"):
+    for path in ("/prod/scim/v2/Users", "/scim/v2/Users/", "/SCIM/V2/users", "/scim/v2/Users.scim"):
         response = invoke(scim_app.lambda_handler, http_api_event("GET", path, headers=headers))
         assert response.status == 200, path
     staged = invoke(

@@ -111,6 +111,8 @@ def parse_event(event: dict[str, Any]) -> Request:
     at = path.lower().find(BASE)
     prefix, rest = (path[: at + len(BASE)], path[at + len(BASE) :]) if at >= 0 else ("", path)
     segments = [s for s in rest.split("/") if s]
+    if segments and segments[-1].lower().endswith(".scim") and len(segments[-1]) > 5:
+        segments[-1] = segments[-1][:-5]  # RFC 7644 §3.8 lets a client ask for SCIM with a ".scim" suffix
     query = dict(parse_qsl(str(event.get("rawQueryString") or ""), keep_blank_values=True))
     host = headers.get("host") or (event.get("requestContext") or {}).get("domainName") or "localhost"
     local = host.split(":")[0] in ("127.0.0.1", "localhost", "::1")
