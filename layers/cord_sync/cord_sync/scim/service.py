@@ -13,13 +13,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from pydantic import ValidationError
 from scim2_models import (
     Context,
+    Error,
     InvalidValueException,
     Meta,
     NotFoundException,
     PreconditionFailedException,
     Resource,
+    SCIMException,
     ScimFilter,
     SearchRequest,
 )
@@ -77,27 +80,34 @@ def _tags(header: str | None) -> set[str] | None:
 
 @dataclass(frozen=True)
 class Conditions:
+    """The If-Match / If-None-Match headers of a request, compared weakly with the stored version."""
+
     if_match: str | None = None
     if_none_match: str | None = None
 
-    def check_write(self, stored: Stored) -> None:
+    def _if_match(self, stored: Stored) -> None:
         tags = _tags(self.if_match)
         if tags is not None and "*" not in tags and str(stored.version) not in tags:
             raise PreconditionFailedException(detail=f"the resource is at version {etag(stored.version)}")
-        tags = _tags(self.if_none_match)
-        if tags is not None and ("*" in tags or str(stored.version) in tags):
-            raise PreconditionFailedException(detail="If-None-Match matches the current version")
 
-    def not_modified(self, stored: Stored) -> bool:
-        """For a GET: raises 412 when If-Match fails; True when If-None-Match matches (answer 304)."""
-        tags = _tags(self.if_match)
-        if tags is not None and "*" not in tags and str(stored.version) not in tags:
-            raise PreconditionFailedException(detail=f"the resource is at version {etag(stored.version)}")
+    def _none_match(self, stored: Stored) -> bool:
         tags = _tags(self.if_none_match)
         return tags is not None and ("*" in tags or str(stored.version) in tags)
 
+    def check_write(self, stored: Stored) -> None:
+        """For PUT, PATCH and DELETE: 412 when If-Match fails or If-None-Match matches."""
+        self._if_match(stored)
+        if self._none_match(stored):
+            raise PreconditionFailedException(detail="If-None-Match matches the current version")
+
+    def not_modified(self, stored: Stored) -> bool:
+        """For a GET: 412 when If-Match fails; True when If-None-Match matches (answer 304)."""
+        self._if_match(stored)
+        return self._none_match(stored)
+
     @property
     def strict(self) -> bool:
+        """Whether the client asked for a version: a lost race then answers 412 instead of retrying."""
         return _tags(self.if_match) is not None
 
 
@@ -143,9 +153,6 @@ def normalize_patch(body: Any) -> Any:
 
 def _validation(call: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a scim2-models validation, turning pydantic's ValidationError into the SCIM exception it names."""
-    from pydantic import ValidationError
-    from scim2_models import Error, SCIMException
-
     try:
         return call(*args, **kwargs)
     except ValidationError as exc:
