@@ -64,21 +64,28 @@ def mocked_aws():
         yield itertools.count()
 
 
+def use_account(mp, account: Aws) -> None:
+    """Point the handler at `account` (through the monkeypatch `mp`) and drop cached clients and secrets."""
+    for name in SCIM_ENV:
+        mp.delenv(name, raising=False)
+    mp.setenv("STATE_TABLE_NAME", account.table)
+    mp.setenv("SYNC_QUEUE_URL", account.queue_url)
+    mp.setenv("SCIM_TOKEN_SECRET_ARN", account.secret_arn)
+    forget_clients()
+
+
+def forget_clients() -> None:
+    reset_store()
+    reset_publisher()
+    parameters.clear_caches()
+
+
 @pytest.fixture
 def aws(mocked_aws, monkeypatch):
-    for name in SCIM_ENV:
-        monkeypatch.delenv(name, raising=False)
     account = Aws(next(mocked_aws))
-    monkeypatch.setenv("STATE_TABLE_NAME", account.table)
-    monkeypatch.setenv("SYNC_QUEUE_URL", account.queue_url)
-    monkeypatch.setenv("SCIM_TOKEN_SECRET_ARN", account.secret_arn)
-    reset_store()
-    reset_publisher()
-    parameters.clear_caches()
+    use_account(monkeypatch, account)
     yield account
-    reset_store()
-    reset_publisher()
-    parameters.clear_caches()
+    forget_clients()
 
 
 class Scim:

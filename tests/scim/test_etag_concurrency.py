@@ -2,7 +2,7 @@
 
 import pytest
 
-from cord_sync.scim.store import ScimStore
+from cord_sync.scim.store import ScimStore, Stored
 from tests.scim.conftest import group_body, patch_body, user_body
 
 
@@ -150,3 +150,14 @@ def test_an_orphaned_name_claim_is_taken_over_after_the_grace_period(scim, aws):
     orphan(int(time.time()) - 3600)  # its writer is long gone
     assert scim.post("/Users", user_body("orphan@example.com")).status == 201
     assert scim.get('/Users?filter=userName eq "orphan@example.com"').json()["totalResults"] == 1
+
+
+def test_a_resource_over_the_item_limit_is_refused_cleanly(scim, aws):
+    from cord_sync.scim.store import ItemTooLarge, ScimStore
+
+    store = ScimStore(aws.table, aws.dynamodb)
+    huge = Stored("Group", "g-huge", 1, {"displayName": "Huge", "note": "x" * 420_000}, "huge")
+    with pytest.raises(ItemTooLarge):
+        store.create(huge)
+    assert store.id_by_name("Group", "huge") is None  # the name claim was released
+    assert scim.post("/Groups", group_body("huge")).status == 201

@@ -204,3 +204,17 @@ def test_queue_failure_after_a_stored_change_is_a_503(scim, aws, monkeypatch):
         scim.patch(f"/Users/{user['id']}", patch_body({"op": "replace", "path": "active", "value": True})).status == 200
     )
     assert [e["type"] for e in aws.events()] == ["user.upsert"]
+
+
+def test_ids_and_names_beyond_dynamodb_key_limits(scim):
+    long = "x" * 2000
+    assert_error(scim.get(f"/Users/{long}"), 404)
+    assert_error(scim.patch(f"/Users/{long}", patch_body({"op": "add", "path": "title", "value": "t"})), 404)
+    for query in ('id eq ""', f'id eq "{long}"', f'userName eq "{long}"'):
+        assert scim.get(f"/Users?filter={query}").json()["totalResults"] == 0
+    named = user_body(f"{long}@example.com", email="long@example.com")
+    assert scim.post("/Users", named).status == 201  # names over 1 KB are hashed into their uniqueness key
+    assert scim.post("/Users", {**named, "userName": f"{long.upper()}@example.com"}).status == 409
+    assert scim.get(f'/Users?filter=userName eq "{long}@EXAMPLE.com"').json()["totalResults"] == 1
+    too_big = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "g" * 500_000}
+    assert_error(scim.post("/Groups", too_big), 413)

@@ -4,10 +4,25 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.scim.conftest import group_body, user_body
+from tests.scim.conftest import Aws, Scim, forget_clients, group_body, use_account, user_body
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
+def aws(mocked_aws):
+    """One account for the module: these tests only read what `people` wrote."""
+    with pytest.MonkeyPatch.context() as mp:
+        account = Aws(next(mocked_aws))
+        use_account(mp, account)
+        yield account
+    forget_clients()
+
+
+@pytest.fixture(scope="module")
+def scim(aws, scim_app):
+    return Scim(scim_app.lambda_handler)
+
+
+@pytest.fixture(scope="module")
 def people(scim):
     """Five users (ids in creation order) and two groups."""
     specs = [

@@ -194,7 +194,8 @@ class ScimService:
     def _get(self, kind: str, resource_id: str) -> Stored:
         stored = self.store.get(kind, resource_id)
         if stored is None:
-            raise NotFoundException(detail=f"{kind} {resource_id} not found")
+            shown = resource_id if len(resource_id) <= 64 else resource_id[:64] + "..."
+            raise NotFoundException(detail=f"{kind} {shown} not found")
         return stored
 
     def _response(

@@ -21,6 +21,7 @@ by id or by unique name is one GetItem. A group document (members included) must
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Iterable, Iterator
@@ -32,6 +33,7 @@ from cord_sync.state import table_name
 
 KINDS: Final = ("User", "Group")
 BATCH_GET_MAX: Final = 100
+MAX_KEY_BYTES: Final = 1024
 CLAIM_GRACE: Final = 60  # seconds before an orphaned name claim may be taken over
 
 
@@ -99,8 +101,20 @@ def _to_item(stored: Stored) -> dict[str, Any]:
     return item
 
 
+def _usable_key(value: str) -> bool:
+    """DynamoDB sort keys hold 1 to 1024 bytes; other ids cannot name a stored resource."""
+    return 0 < len(value.encode()) <= MAX_KEY_BYTES
+
+
+def _name_key(unique: str) -> str:
+    """The sort key of a name's uniqueness item: the name, or a digest of a name too long for a key."""
+    if _usable_key(unique) and not unique.startswith("#"):
+        return unique
+    return "#sha256:" + hashlib.sha256(unique.encode()).hexdigest()
+
+
 def _name_item(kind: str, unique: str, resource_id: str) -> dict[str, Any]:
-    return {"pk": {"S": _name_pk(kind)}, "sk": {"S": unique}, "id": {"S": resource_id}}
+    return {"pk": {"S": _name_pk(kind)}, "sk": {"S": _name_key(unique)}, "id": {"S": resource_id}}
 
 
 def _error_code(exc: Exception) -> str:
@@ -122,6 +136,8 @@ class ScimStore:
     # -- reads ---------------------------------------------------------------------------------------------
 
     def get(self, kind: str, resource_id: str) -> Stored | None:
+        if not _usable_key(resource_id):
+            return None
         item = self.client.get_item(
             TableName=self.table, Key={"pk": {"S": _pk(kind)}, "sk": {"S": resource_id}}, ConsistentRead=True
         ).get("Item")
@@ -130,7 +146,7 @@ class ScimStore:
     def id_by_name(self, kind: str, unique: str) -> str | None:
         """The id of the resource holding a unique name (already lower-cased), or None."""
         item = self.client.get_item(
-            TableName=self.table, Key={"pk": {"S": _name_pk(kind)}, "sk": {"S": unique}}, ConsistentRead=True
+            TableName=self.table, Key={"pk": {"S": _name_pk(kind)}, "sk": {"S": _name_key(unique)}}, ConsistentRead=True
         ).get("Item")
         return item["id"]["S"] if item else None
 
@@ -167,7 +183,7 @@ class ScimStore:
 
     def cord_ids(self, kind: str, ids: Iterable[str]) -> dict[str, str | None]:
         """For each existing resource among `ids`: its Cord id (None when not synced). Missing ids are left out."""
-        wanted = sorted(set(ids))
+        wanted = sorted(i for i in set(ids) if _usable_key(i))
         found: dict[str, str | None] = {}
         for start in range(0, len(wanted), BATCH_GET_MAX):
             keys = [{"pk": {"S": _pk(kind)}, "sk": {"S": i}} for i in wanted[start : start + BATCH_GET_MAX]]
@@ -246,7 +262,7 @@ class ScimStore:
         except self.client.exceptions.ConditionalCheckFailedException:
             pass
         holder = self.client.get_item(
-            TableName=self.table, Key={"pk": {"S": _name_pk(kind)}, "sk": {"S": unique}}, ConsistentRead=True
+            TableName=self.table, Key={"pk": {"S": _name_pk(kind)}, "sk": {"S": _name_key(unique)}}, ConsistentRead=True
         ).get("Item")
         if holder is None:  # released in between: try once more
             try:
@@ -276,7 +292,7 @@ class ScimStore:
         try:
             self.client.delete_item(
                 TableName=self.table,
-                Key={"pk": {"S": _name_pk(kind)}, "sk": {"S": unique}},
+                Key={"pk": {"S": _name_pk(kind)}, "sk": {"S": _name_key(unique)}},
                 ConditionExpression="id = :id",
                 ExpressionAttributeValues={":id": {"S": resource_id}},
             )
