@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
+from aws_lambda_powertools.metrics import MetricUnit
 from scim2_models import (
     Error,
     ForbiddenException,
@@ -29,7 +30,7 @@ from scim2_models import (
 )
 
 from cord_sync.errors import ConfigurationError, InvalidEventError
-from cord_sync.observability import logger
+from cord_sync.observability import logger, metrics
 from cord_sync.publish import PublishError, default_publisher
 from cord_sync.scim import resources as rs
 from cord_sync.scim.config import load_config
@@ -292,11 +293,16 @@ def to_proxy(response: Response) -> dict[str, Any]:
 
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
-    """Serve one HTTP API event; never raises."""
+    """Serve one HTTP API event; never raises. Counts ScimRequests, ScimClientErrors and ScimServerErrors."""
     try:
         request = parse_event(event)
         response = dispatch(request)
     except Exception as exc:
         response = error_response(exc)
+    metrics.add_metric(name="ScimRequests", unit=MetricUnit.Count, value=1)
+    if response.status >= 500:
+        metrics.add_metric(name="ScimServerErrors", unit=MetricUnit.Count, value=1)
+    elif response.status >= 400:
+        metrics.add_metric(name="ScimClientErrors", unit=MetricUnit.Count, value=1)
     logger.debug("SCIM request served", extra={"status": response.status})
     return to_proxy(response)
