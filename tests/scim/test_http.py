@@ -218,3 +218,13 @@ def test_ids_and_names_beyond_dynamodb_key_limits(scim):
     assert scim.get(f'/Users?filter=userName eq "{long}@EXAMPLE.com"').json()["totalResults"] == 1
     too_big = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "g" * 500_000}
     assert_error(scim.post("/Groups", too_big), 413)
+
+
+def test_requests_and_errors_are_counted(scim, capsys):
+    capsys.readouterr()
+    scim.get("/Users")
+    scim.get("/Users/missing")
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [line.get("ScimRequests") for line in lines] == [[1.0], [1.0]]
+    assert "ScimClientErrors" not in lines[0]
+    assert lines[1]["ScimClientErrors"] == [1.0]
