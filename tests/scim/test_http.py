@@ -107,7 +107,7 @@ def test_discovery(scim):
     assert user_type["schemaExtensions"] == [
         {"schema": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "required": False}
     ]
-    enterprise = scim.get("/Schemas/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User").json()
+    enterprise = scim.get("/Schemas/urn%3Aietf%3Aparams%3Ascim%3Aschemas%3Aextension%3Aenterprise%3A2.0%3AUser").json()
     assert "employeeNumber" in {a["name"] for a in enterprise["attributes"]}
     assert_error(scim.get("/Schemas/urn:nope"), 404)
     assert_error(scim.get("/ResourceTypes/Nope"), 404)

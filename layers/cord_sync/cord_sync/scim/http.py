@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from aws_lambda_powertools.metrics import MetricUnit
 from scim2_models import (
@@ -111,7 +111,7 @@ def parse_event(event: dict[str, Any]) -> Request:
     path = str(event.get("rawPath") or context_http.get("path") or "/")
     at = path.lower().find(BASE)
     prefix, rest = (path[: at + len(BASE)], path[at + len(BASE) :]) if at >= 0 else ("", path)
-    segments = [s for s in rest.split("/") if s]
+    segments = [unquote(s) for s in rest.split("/") if s]
     if segments and segments[-1].lower().endswith(".scim") and len(segments[-1]) > 5:
         segments[-1] = segments[-1][:-5]  # RFC 7644 §3.8 lets a client ask for SCIM with a ".scim" suffix
     query = dict(parse_qsl(str(event.get("rawQueryString") or ""), keep_blank_values=True))
