@@ -146,6 +146,9 @@ class Route:
 class _RequestHandler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY every answer on a kept-alive connection
+    # waits for the client's delayed ACK (about 40 ms).
+    disable_nagle_algorithm = True
 
     def _serve(self) -> None:
         split = urlsplit(self.path)
