@@ -67,9 +67,7 @@ ALLOWED_ACTIONS = {
             "dynamodb:BatchGetItem",
             "dynamodb:Query",
             "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
             "dynamodb:DeleteItem",
-            "dynamodb:ConditionCheckItem",
         },
         "SyncQueue": {"sqs:SendMessage"},
     },
@@ -562,3 +560,15 @@ def test_every_parameter_is_used(template):
     )
     unused = set(template["Parameters"]) - used
     assert not unused, f"parameters nothing reads: {sorted(unused)}"
+
+
+def test_scim_policy_covers_exactly_the_calls_the_store_makes():
+    """The SCIM function's DynamoDB actions are the client calls in cord_sync.scim.store, no more, no less."""
+    import re
+    from pathlib import Path
+
+    import cord_sync.scim.store as store
+
+    calls = set(re.findall(r"self\.client\.(\w+)\(", Path(store.__file__).read_text()))
+    actions = {"dynamodb:" + "".join(part.title() for part in call.split("_")) for call in calls}
+    assert actions == ALLOWED_ACTIONS["ScimFunction"]["StateTable"]
