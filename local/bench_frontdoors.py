@@ -17,6 +17,7 @@ import json
 import statistics
 import time
 import uuid
+import warnings
 from typing import Any
 
 from http_gateway import http_api_event
@@ -256,7 +257,9 @@ def measure() -> dict[str, Any]:
 
     from moto import mock_aws
 
-    # The handlers' metrics flush prints EMF lines to stdout; keep the figures readable.
+    # The handlers' metrics flush prints EMF lines to stdout (and warns when a request added none): keep the
+    # figures readable.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     with mock_aws(), contextlib.redirect_stdout(io.StringIO()):
         os.environ.update(_aws_resources())
         scim = load_handler("scim")
