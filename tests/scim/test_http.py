@@ -228,3 +228,16 @@ def test_requests_and_errors_are_counted(scim, capsys):
     assert [line.get("ScimRequests") for line in lines] == [[1.0], [1.0]]
     assert "ScimClientErrors" not in lines[0]
     assert lines[1]["ScimClientErrors"] == [1.0]
+
+
+def test_lone_surrogates_are_invalid_syntax_not_a_500(scim):
+    # "\ud800" is valid JSON text but no Unicode string: DynamoDB (and UTF-8) cannot hold it
+    user_id = scim.post("/Users", user_body("s@example.com")).json()["id"]
+    raw = '{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "x\\ud800@example.com"}'
+    assert_error(scim.request("POST", "/Users", raw=raw), 400, "invalidSyntax")
+    assert_error(scim.request("PUT", f"/Users/{user_id}", raw=raw), 400, "invalidSyntax")
+    patch = '{"Operations": [{"op": "replace", "path": "displayName", "value": "\\udfff"}]}'
+    assert_error(scim.request("PATCH", f"/Users/{user_id}", raw=patch), 400, "invalidSyntax")
+    # properly paired surrogates are ordinary characters
+    paired = '{"Operations": [{"op": "replace", "path": "displayName", "value": "\\ud83c\\udf89"}]}'
+    assert scim.request("PATCH", f"/Users/{user_id}", raw=paired).json()["displayName"] == "\U0001f389"

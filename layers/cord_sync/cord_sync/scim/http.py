@@ -84,10 +84,15 @@ class Request:
         if not self.body.strip():
             raise InvalidSyntaxException(detail="the request has no body")
         try:
-            return json.loads(self.body)
+            document = json.loads(self.body)
         except (ValueError, RecursionError) as exc:
             reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "the body is not valid JSON"
             raise InvalidSyntaxException(detail=f"malformed JSON: {reason}") from None
+        try:  # a lone surrogate escape ("\\ud800") parses, but no UTF-8 store or queue can hold it
+            json.dumps(document, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            raise InvalidSyntaxException(detail="malformed JSON: a string holds an unpaired surrogate") from None
+        return document
 
 
 def parse_event(event: dict[str, Any]) -> Request:
