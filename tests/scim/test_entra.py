@@ -204,3 +204,27 @@ def test_entra_capitalised_attribute_names_are_accepted(scim, aws):
     assert by_type(aws.events())["user.upsert"][0]["email"] == "testing@bob.example"
     found = scim.get('/Users?filter=DisplayName eq "BobIsAmazing"').json()
     assert found["totalResults"] == 1
+
+
+def test_enterprise_manager_as_entra_sends_it(scim, aws):
+    # Entra sends the manager with `value` only (no `$ref`) on create, and as a bare id string in PATCH
+    boss = scim.post("/Users", entra_user("boss@contoso.example", "boss")).json()["id"]
+    body = entra_user("emp@contoso.example", "emp")
+    body[ENTERPRISE] = {"employeeNumber": "7", "manager": {"value": boss}}
+    created = scim.post("/Users", body)
+    assert created.status == 201, created.json()
+    assert created.json()[ENTERPRISE]["manager"] == {"value": boss}
+    user_id = created.json()["id"]
+    assert scim.put(f"/Users/{user_id}", body).status == 200
+    for update in (
+        {"op": "Add", "path": f"{ENTERPRISE}:manager", "value": "new-boss-id"},
+        {"op": "replace", "value": {f"{ENTERPRISE}:manager": "new-boss-id"}},
+    ):
+        patched = scim.patch(f"/Users/{user_id}", patch_body(update))
+        assert patched.status == 200, patched.json()
+        assert patched.json()[ENTERPRISE]["manager"]["value"] == "new-boss-id"
+    removed = scim.patch(f"/Users/{user_id}", patch_body({"op": "Remove", "path": f"{ENTERPRISE}:manager"}))
+    assert "manager" not in removed.json()[ENTERPRISE]
+    schema = scim.get(f"/Schemas/{ENTERPRISE}").json()
+    manager = next(a for a in schema["attributes"] if a["name"] == "manager")
+    assert {s["name"]: s["required"] for s in manager["subAttributes"]}["$ref"] is False

@@ -3,13 +3,14 @@ ServiceProviderConfig, and the discovery documents built from them. Imported onc
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
+import scim2_models
+from pydantic import Field, model_validator
 from scim2_models import (
     AuthenticationScheme,
     Bulk,
     ChangePassword,
-    EnterpriseUser,
     ETag,
     Filter,
     Group,
@@ -17,6 +18,8 @@ from scim2_models import (
     Meta,
     Patch,
     PatchOp,
+    Reference,
+    Required,
     ResourceType,
     Schema,
     ScimProvider,
@@ -28,6 +31,24 @@ from scim2_models import (
 
 MAX_RESULTS: Final = 1000  # the largest page a list answers (filter.maxResults)
 DEFAULT_COUNT: Final = 100  # the page size when the client asks for none
+
+
+class Manager(scim2_models.Manager):
+    """The enterprise manager as Entra sends it: `$ref` optional, and a bare id string taken as its `value`."""
+
+    ref: Annotated[Reference[User] | None, Required.false] = Field(  # type: ignore[type-arg]
+        None, serialization_alias="$ref", validation_alias="$ref"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_id(cls, data: Any) -> Any:
+        return {"value": data} if isinstance(data, str) else data
+
+
+class EnterpriseUser(scim2_models.EnterpriseUser):
+    manager: Manager | None = None
+
 
 UserModel = User[EnterpriseUser]
 GroupModel = Group
