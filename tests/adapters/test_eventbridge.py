@@ -121,6 +121,13 @@ def test_okta_detection_needs_the_partner_source_and_an_event_type_not_the_detai
         ("auth0_log_signup.json", lambda e: e["detail"].pop("data"), r"detail\.data"),
         ("auth0_log_deleted_user.json", lambda e: e["detail"]["data"].pop("user_id"), "no user_id"),
         ("auth0_event_user_deleted.json", lambda e: e["detail"].pop("time"), "time"),
+        ("auth0_event_user_deleted.json", lambda e: e["detail"].update(time="9999-12-31T23:59:59-10:00"), "time"),
+        ("auth0_log_signup.json", lambda e: e["detail"]["data"].update(date="0001-01-01T00:00:00+14:00"), "time"),
+        (
+            "okta_logstream_user_create.json",
+            lambda e: e["detail"].update(published="0001-01-01T00:00:00+01:00"),
+            "ISO 8601",
+        ),
     ],
 )
 def test_malformed_relevant_events_are_invalid(name, change, reason):

@@ -176,6 +176,9 @@ def test_unknown_and_irrelevant_types_are_skipped_even_when_malformed():
         ({"uuid": None}, "has no uuid"),
         ({"published": "yesterday"}, "published 'yesterday' is not an ISO 8601 time"),
         ({"published": None}, "is not an ISO 8601 time"),
+        # valid ISO 8601, but out of range once converted to UTC (datetime raises OverflowError, not ValueError)
+        ({"published": "0001-01-01T00:00:00+01:00"}, "is not an ISO 8601 time"),
+        ({"published": "9999-12-31T23:59:59-01:00"}, "is not an ISO 8601 time"),
         ({"target": None}, "has no target list"),
         ({"target": []}, "has no User target"),
         ({"target": [dict(ADA, id=None)]}, "has a User target without an id"),

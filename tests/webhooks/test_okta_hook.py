@@ -115,6 +115,16 @@ def test_a_malformed_event_is_left_out_and_the_rest_enqueued(stack, gateway):
     assert len(stack.messages()) == 4
 
 
+def test_an_out_of_range_published_time_is_one_invalid_event_not_a_500(stack, gateway):
+    delivery = copy.deepcopy(DELIVERY)
+    delivery["data"]["events"][0]["published"] = "0001-01-01T00:00:00+01:00"  # before year 1 in UTC
+    reply = call(gateway, "POST", "/webhooks/okta", delivery, AUTH)
+    assert reply.status == 200
+    assert [entry["index"] for entry in reply.body["invalid"]] == [0]
+    assert reply.body["enqueued"] == 4
+    assert len(stack.messages()) == 4
+
+
 @pytest.mark.parametrize(
     "headers",
     [

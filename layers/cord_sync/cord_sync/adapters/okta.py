@@ -145,13 +145,20 @@ def _text(value: Any) -> str | None:
 
 
 def normalize_time(value: Any) -> str:
-    """An Okta `published` timestamp as RFC 3339 in UTC with milliseconds; a time without offset is UTC."""
+    """An Okta `published` timestamp as RFC 3339 in UTC with milliseconds; a time without offset is UTC.
+
+    Raises ValueError for anything else, including times that fall outside years 1-9999 once in UTC.
+    """
     if not isinstance(value, str):
         raise ValueError("not a string")
     parsed = datetime.fromisoformat(value.strip())
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    try:
+        utc = parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00
+        raise ValueError("out of range in UTC") from None
+    return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class _Mapper:
