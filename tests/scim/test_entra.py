@@ -228,3 +228,41 @@ def test_enterprise_manager_as_entra_sends_it(scim, aws):
     schema = scim.get(f"/Schemas/{ENTERPRISE}").json()
     manager = next(a for a in schema["attributes"] if a["name"] == "manager")
     assert {s["name"]: s["required"] for s in manager["subAttributes"]}["$ref"] is False
+
+
+@pytest.mark.parametrize("op", ["Add", "Replace"])
+def test_value_path_writes_create_the_missing_entry(scim, aws, op):
+    # Entra writes `emails[type eq "work"].value` (and phone and address parts) even when no such entry exists yet
+    body = entra_user("nowork@contoso.example", "nowork")
+    body["emails"] = [{"type": "home", "value": "home@example.com"}]
+    user_id = scim.post("/Users", body).json()["id"]
+    aws.events()
+    patched = scim.patch(
+        f"/Users/{user_id}",
+        patch_body(
+            {"op": op, "path": 'emails[type eq "work"].value', "value": "work@contoso.example"},
+            {"op": op, "path": 'phoneNumbers[type eq "mobile"].value', "value": "+1 555 0100"},
+            {"op": op, "path": 'addresses[type eq "work"].locality', "value": "Redmond"},
+            {"op": op, "path": 'addresses[type eq "work"].postalCode', "value": "98052"},
+        ),
+    )
+    assert patched.status == 200, patched.json()
+    user = patched.json()
+    assert user["emails"] == [
+        {"type": "home", "value": "home@example.com"},
+        {"type": "work", "value": "work@contoso.example"},
+    ]
+    assert user["phoneNumbers"] == [{"type": "mobile", "value": "+1 555 0100"}]
+    assert user["addresses"] == [{"type": "work", "locality": "Redmond", "postalCode": "98052"}]
+    assert by_type(aws.events())["user.upsert"][0]["email"] == "work@contoso.example"
+    # the same in the pathless dialect, and an existing entry is still replaced in place
+    patched = scim.patch(
+        f"/Users/{user_id}",
+        patch_body({"op": "replace", "value": {'emails[type eq "work"].value': "w2@contoso.example"}}),
+    )
+    assert [e["value"] for e in patched.json()["emails"]] == ["home@example.com", "w2@contoso.example"]
+    # a filter other than on `type` keeps RFC 7644's answer
+    missing = scim.patch(
+        f"/Users/{user_id}", patch_body({"op": op, "path": 'emails[value eq "nobody@x.io"].value', "value": "a@x.io"})
+    )
+    assert missing.status == 400

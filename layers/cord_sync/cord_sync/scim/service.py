@@ -8,6 +8,7 @@ client gets a 503 (a retry re-sends the state: a PATCH that changes nothing stil
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -148,6 +149,50 @@ def normalize_patch(body: Any) -> Any:
                 rewritten.append({"op": op["op"], "path": f'{path}[value eq "{escaped}"]'})
         else:
             rewritten.append(op)
+    return {**body, key: rewritten}
+
+
+_TYPED_PATH: Final = re.compile(
+    r'^\s*(?P<attr>[A-Za-z][\w$-]*)\[\s*type\s+eq\s+"(?P<type>[^"\\]*)"\s*\]\.(?P<sub>[A-Za-z][\w$-]*)\s*$',
+    re.IGNORECASE,
+)
+
+
+def add_missing_entries(body: Any, doc: dict[str, Any]) -> Any:
+    """Rewrite an add/replace of `attr[type eq "t"].sub` that matches no entry of `doc` into an add of the entry.
+
+    Entra writes `emails[type eq "work"].value`, `phoneNumbers[type eq "mobile"].value` or
+    `addresses[type eq "work"].locality` when the user has no such entry yet; RFC 7644 would answer 400 noTarget.
+    Runs after `normalize_patch`, against the stored document the patch applies to.
+    """
+    if not isinstance(body, dict):
+        return body
+    key = next((k for k in body if k.lower() == "operations"), None)
+    operations = body.get(key) if key else None
+    if not isinstance(operations, list):
+        return body
+    existing = {k.lower(): v for k, v in doc.items()}
+    created: set[tuple[str, str]] = set()
+    rewritten: list[Any] = []
+    for op in operations:
+        match = (
+            _TYPED_PATH.match(op.get("path") or "")
+            if isinstance(op, dict) and isinstance(op.get("path"), str)
+            else None
+        )
+        if match is None or str(op.get("op", "")).lower() not in ("add", "replace") or op.get("value") is None:
+            rewritten.append(op)
+            continue
+        attr, type_ = match["attr"], match["type"]
+        entries = existing.get(attr.lower())
+        found = isinstance(entries, list) and any(
+            isinstance(e, dict) and str(e.get("type", "")).lower() == type_.lower() for e in entries
+        )
+        if found or (attr.lower(), type_.lower()) in created:
+            rewritten.append(op)
+            continue
+        created.add((attr.lower(), type_.lower()))
+        rewritten.append({"op": "add", "path": attr, "value": [{"type": type_, match["sub"]: op["value"]}]})
     return {**body, key: rewritten}
 
 
@@ -322,11 +367,15 @@ class ScimService:
     ) -> Response:
         params = self._params(kind, query)
         patch_type = rs.UserPatch if kind == "User" else rs.GroupPatch
-        patch_op = _validation(
-            patch_type.model_validate, normalize_patch(body), scim_ctx=Context.RESOURCE_PATCH_REQUEST
-        )
+        normalized = normalize_patch(body)
+        _validation(patch_type.model_validate, normalized, scim_ctx=Context.RESOURCE_PATCH_REQUEST)
 
         def apply(old: Stored) -> Resource[Any]:
+            patch_op = _validation(
+                patch_type.model_validate,
+                add_missing_entries(normalized, old.doc),
+                scim_ctx=Context.RESOURCE_PATCH_REQUEST,
+            )
             resource = self._load(old)
             _validation(patch_op.patch, resource)
             return resource
