@@ -4,11 +4,13 @@ import copy
 import io
 import json
 import logging
+import time
 from pathlib import Path
 
 import pytest
 
 from cord_sync.observability import logger
+from cord_sync.webhooks import MAX_REPORTED_INVALID
 from http_gateway import invoke
 from tests.webhooks.conftest import OKTA_SECRET, call, put_secret
 
@@ -54,7 +56,7 @@ def test_verification_needs_the_secret_and_the_challenge(stack, gateway, headers
 def test_delivery_enqueues_the_canonical_events(stack, gateway):
     reply = call(gateway, "POST", "/webhooks/okta", DELIVERY, AUTH)
     assert reply.status == 200
-    assert reply.body == {"received": 5, "enqueued": 5, "skipped": 2, "invalid": []}
+    assert reply.body == {"received": 5, "enqueued": 5, "skipped": 2, "invalid_count": 0, "invalid": []}
     queued = sorted(stack.messages(), key=lambda e: (e["time"], e["id"]))
     assert [(e["type"], e["id"], e["data"]) for e in queued] == [
         (
@@ -103,7 +105,7 @@ def test_a_malformed_event_is_left_out_and_the_rest_enqueued(stack, gateway):
     delivery["data"]["events"].insert(0, "not an event")
     reply = call(gateway, "POST", "/webhooks/okta", delivery, AUTH)
     assert reply.status == 200
-    assert reply.body["enqueued"] == 4
+    assert (reply.body["enqueued"], reply.body["invalid_count"]) == (4, 2)
     assert reply.body["invalid"] == [
         {"index": 0, "uuid": None, "reason": "an Okta System Log event must be a JSON object"},
         {
@@ -123,6 +125,23 @@ def test_an_out_of_range_published_time_is_one_invalid_event_not_a_500(stack, ga
     assert [entry["index"] for entry in reply.body["invalid"]] == [0]
     assert reply.body["enqueued"] == 4
     assert len(stack.messages()) == 4
+
+
+def test_a_delivery_of_many_malformed_events_gets_a_short_answer_and_few_log_lines(stack, gateway, caplog):
+    """A 1 MiB delivery of ~100k junk events once answered with a 9 MB body (over Lambda's 6 MB: a 5xx)."""
+    good = DELIVERY["data"]["events"][0]
+    delivery = {"data": {"events": [good, *([None] * 100_000)]}}
+    caplog.set_level("INFO", logger="cord-sync")
+    started = time.perf_counter()
+    reply = call(gateway, "POST", "/webhooks/okta", delivery, AUTH)
+    elapsed = time.perf_counter() - started
+    assert reply.status == 200
+    assert (reply.body["received"], reply.body["enqueued"], reply.body["invalid_count"]) == (100_001, 1, 100_000)
+    assert len(reply.body["invalid"]) == MAX_REPORTED_INVALID
+    assert len(json.dumps(reply.body)) < 10_000
+    assert len([r for r in caplog.records if r.levelname == "WARNING"]) <= MAX_REPORTED_INVALID + 1
+    assert elapsed < 3  # Okta's deadline
+    assert len(stack.messages()) == 1
 
 
 @pytest.mark.parametrize(

@@ -91,7 +91,7 @@ def test_okta_delivery_counts():
     }
     body = {"data": {"events": [created, {**created, "uuid": "u-2", "outcome": {"result": "FAILURE"}}, {}]}}
     delivery = map_okta_delivery(body, OktaMapping())
-    assert delivery.summary() == {"received": 3, "enqueued": 1, "skipped": 2, "invalid": []}
+    assert delivery.summary() == {"received": 3, "enqueued": 1, "skipped": 2, "invalid_count": 0, "invalid": []}
     for bad in ({}, {"data": []}, {"data": {"events": {}}}, []):
         with pytest.raises(HttpError, match=r"data\.events list"):
             map_okta_delivery(bad, OktaMapping())

@@ -15,9 +15,10 @@
 Every answer is JSON; errors are {"error": <code>, "message": <reason>}. Order of checks: route and method
 (404/405), size (413), authentication (401; 503 when no secret is configured: fail closed), content type
 (415), JSON (400), content (400). Okta deliveries only get validated and enqueued (Okta waits 3 s); an
-Okta event that is relevant but malformed is logged with its reason, counted in OktaEventsInvalid and left
-out, and the rest of the delivery is still enqueued and answered 200, since Okta never retries a 4xx and
-retries a 5xx only once. Secrets, signatures and Authorization headers are never logged or echoed.
+Okta event that is relevant but malformed is counted in OktaEventsInvalid and left out (the first
+MAX_REPORTED_INVALID are logged and listed in the answer with their reasons, so a flood of junk cannot blow up
+the answer or the logs), and the rest of the delivery is still enqueued and answered 200, since Okta never
+retries a 4xx and retries a 5xx only once. Secrets, signatures and Authorization headers are never logged or echoed.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ OKTA_SECRET_ENV: Final = "OKTA_HOOK_SECRET_ARN"  # noqa: S105 - the variable nam
 WEBHOOK_SECRET_ENV: Final = "WEBHOOK_SECRET_ARN"  # noqa: S105 - likewise
 MAX_BODY_BYTES: Final = 1024 * 1024
 MAX_EVENTS: Final = 100
+MAX_REPORTED_INVALID: Final = 20  # invalid Okta events listed (and logged one by one) per delivery
 TOLERANCE_SECONDS: Final = 5 * 60
 MAX_WEBHOOK_ID: Final = 256
 SIGNATURE_VERSION: Final = "v1"
@@ -155,13 +157,15 @@ class OktaDelivery:
     received: int
     events: list[dict] = field(default_factory=list)
     skipped: int = 0
-    invalid: list[dict] = field(default_factory=list)
+    invalid_count: int = 0
+    invalid: list[dict] = field(default_factory=list)  # the first MAX_REPORTED_INVALID of them
 
     def summary(self) -> dict[str, Any]:
         return {
             "received": self.received,
             "enqueued": len(self.events),
             "skipped": self.skipped,
+            "invalid_count": self.invalid_count,
             "invalid": self.invalid,
         }
 
@@ -179,6 +183,9 @@ def map_okta_delivery(body: Any, mapping: OktaMapping) -> OktaDelivery:
         try:
             mapped = events_from_log_event(log_event, mapping)
         except InvalidEventError as exc:
+            delivery.invalid_count += 1
+            if delivery.invalid_count > MAX_REPORTED_INVALID:  # a flood of junk: counted, not listed
+                continue
             uuid = log_event.get("uuid") if isinstance(log_event, dict) else None
             uuid = uuid if isinstance(uuid, str) else None
             delivery.invalid.append({"index": position, "uuid": uuid, "reason": exc.reason})
@@ -189,6 +196,11 @@ def map_okta_delivery(body: Any, mapping: OktaMapping) -> OktaDelivery:
         if not mapped:
             delivery.skipped += 1
         delivery.events.extend(mapped)
+    if delivery.invalid_count > MAX_REPORTED_INVALID:
+        logger.warning(
+            "more invalid Okta events left out, not listed one by one",
+            extra={"invalid_count": delivery.invalid_count, "listed": MAX_REPORTED_INVALID},
+        )
     return delivery
 
 
@@ -381,7 +393,7 @@ class WebhookFrontDoor:
         enqueue(delivery.events)
         metrics.add_metric(name="OktaEventsReceived", unit=MetricUnit.Count, value=delivery.received)
         metrics.add_metric(name="OktaEventsSkipped", unit=MetricUnit.Count, value=delivery.skipped)
-        metrics.add_metric(name="OktaEventsInvalid", unit=MetricUnit.Count, value=len(delivery.invalid))
+        metrics.add_metric(name="OktaEventsInvalid", unit=MetricUnit.Count, value=delivery.invalid_count)
         logger.info("Okta delivery enqueued", extra=delivery.summary())
         return json_response(200, delivery.summary())
 
