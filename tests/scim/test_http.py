@@ -241,3 +241,25 @@ def test_lone_surrogates_are_invalid_syntax_not_a_500(scim):
     # properly paired surrogates are ordinary characters
     paired = '{"Operations": [{"op": "replace", "path": "displayName", "value": "\\ud83c\\udf89"}]}'
     assert scim.request("PATCH", f"/Users/{user_id}", raw=paired).json()["displayName"] == "\U0001f389"
+
+
+def test_a_retried_post_after_a_queue_failure_re_sends_the_stored_resource(scim, aws, monkeypatch):
+    body = user_body("retry@example.com", external_id="ext-retry")
+    monkeypatch.setenv("SYNC_QUEUE_URL", aws.queue_url + "-gone")
+    assert_error(scim.post("/Users", body), 503)
+    monkeypatch.setenv("SYNC_QUEUE_URL", aws.queue_url)
+    # the IdP retries the same create: still a conflict, but the stored user now reaches the queue
+    assert_error(scim.post("/Users", body), 409, "uniqueness")
+    stored = scim.get('/Users?filter=userName eq "retry@example.com"').json()["Resources"][0]
+    assert [(e["type"], e["data"]["id"]) for e in aws.events()] == [("user.upsert", stored["id"])]
+    # another resource taking the name (no or another externalId) re-sends nothing
+    for other in (user_body("retry@example.com"), user_body("RETRY@example.com", external_id="someone-else")):
+        assert_error(scim.post("/Users", other), 409, "uniqueness")
+    assert aws.events() == []
+    # groups likewise
+    group = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "G", "externalId": "g-ext"}
+    monkeypatch.setenv("SYNC_QUEUE_URL", aws.queue_url + "-gone")
+    assert_error(scim.post("/Groups", group), 503)
+    monkeypatch.setenv("SYNC_QUEUE_URL", aws.queue_url)
+    assert_error(scim.post("/Groups", group), 409, "uniqueness")
+    assert [e["type"] for e in aws.events()] == ["organization.upsert"]

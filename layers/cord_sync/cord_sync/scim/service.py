@@ -3,7 +3,8 @@
 Each write is one conditional write on the version read before it. Without If-Match a lost race is retried
 from a fresh read (a PATCH is re-applied to the newer state); with If-Match it answers 412. After a successful
 write the request's canonical events go to the sync queue; if that fails the change stays stored and the
-client gets a 503 (a retry re-sends the state: a PATCH that changes nothing still re-asserts the user).
+client gets a 503 (a retry re-sends the state: a PATCH that changes nothing still re-asserts the user, and a
+retried POST answers 409 after re-sending the stored resource when its externalId is the same).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from cord_sync.publish import PublishError
 from cord_sync.scim import resources as rs
 from cord_sync.scim.config import ScimConfig
 from cord_sync.scim.mapping import MEMBERS_CHUNK, Events, group_cord_id, user_cord_id
-from cord_sync.scim.store import ScimStore, Stored, VersionConflict
+from cord_sync.scim.store import NameTaken, ScimStore, Stored, VersionConflict
 
 MAX_ATTEMPTS: Final = 5
 SEARCH_KEYS: Final = ("filter", "startIndex", "count", "attributes", "excludedAttributes", "sortBy", "sortOrder")
@@ -341,10 +342,26 @@ class ScimService:
         events = Events()
         if kind == "Group":
             self._check_members(new.members)
-        self.store.create(new)
+        try:
+            self.store.create(new)
+        except NameTaken:
+            self._resend_holder(new)
+            raise
         self._changed(None, new, events)
         self._publish(events)
         return self._response(new, base_url, 201, resource=resource)
+
+    def _resend_holder(self, new: Stored) -> None:
+        """A create that lost on its name to a resource with the same externalId is the IdP retrying (after a 503
+        whose events never reached the queue): send the stored resource's state again before answering 409."""
+        external_id = new.doc.get("externalId")
+        holder_id = self.store.id_by_name(new.kind, new.unique) if external_id else None
+        holder = self.store.get(new.kind, holder_id) if holder_id else None
+        if holder is None or holder.doc.get("externalId") != external_id:
+            return
+        events = Events()
+        self._changed(None, holder, events)
+        self._publish(events)
 
     def replace(
         self, kind: str, resource_id: str, body: Any, base_url: str, query: dict[str, str], conditions: Conditions
