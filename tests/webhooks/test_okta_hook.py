@@ -11,7 +11,7 @@ import pytest
 
 from cord_sync.observability import logger
 from cord_sync.webhooks import MAX_REPORTED_INVALID
-from http_gateway import invoke
+from http_gateway import http_api_event, invoke
 from tests.webhooks.conftest import OKTA_SECRET, call, put_secret
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -157,6 +157,14 @@ def test_wrong_or_missing_authorization_is_refused(stack, gateway, headers):
     reply = call(gateway, "POST", "/webhooks/okta", DELIVERY, headers)
     assert (reply.status, reply.body["error"]) == (401, "unauthorized")
     assert OKTA_SECRET not in json.dumps(reply.body)
+    assert stack.messages() == []
+
+
+def test_an_authorization_value_that_is_not_unicode_text_is_refused(stack, webhooks_app):
+    event = http_api_event("POST", "/webhooks/okta", headers=JSON, body=json.dumps(DELIVERY))
+    event["headers"]["authorization"] = OKTA_SECRET + "\udcff"  # a lone surrogate cannot be encoded
+    response = invoke(webhooks_app.lambda_handler, event)
+    assert (response.status, response.json()["error"]) == (401, "unauthorized")
     assert stack.messages() == []
 
 

@@ -211,6 +211,12 @@ def test_bodies_that_are_not_canonical_events(stack, gateway, body, message):
         (b"{not json", "application/json", 400, "malformed_json"),
         (b"[" * 100_000, "application/json", 400, "malformed_json"),
         (b'{"x": Infinity}', "application/json", 400, "malformed_json"),
+        (
+            b'{"type":"user.deactivate","id":"e","time":"2026-12-03T09:00:00Z","source":"p","data":{"id":1e999}}',
+            "application/json",
+            400,
+            "malformed_json",
+        ),
         (b"{}", "text/plain", 415, "unsupported_media_type"),
         (b"{}", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
         (b"{}", "application/octet-stream", 415, "unsupported_media_type"),

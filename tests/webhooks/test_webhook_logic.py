@@ -14,6 +14,7 @@ from cord_sync.webhooks import (
     canonical_events,
     header,
     map_okta_delivery,
+    parse_json,
     raw_body,
     require_json,
     signing_keys,
@@ -154,3 +155,21 @@ def test_debug_settings_never_print_requests(tmp_path):
     )
     assert '{"status": 503}' in done.stdout
     assert "okta-secret-in-a-header" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("name", ["webhook-id", "webhook-timestamp", "webhook-signature"])
+def test_header_values_that_are_not_unicode_text_are_refused_not_a_crash(name):
+    """A lone surrogate (what a JSON event can carry for undecodable bytes) cannot be encoded to UTF-8."""
+    headers = {**VECTOR_HEADERS, name: VECTOR_HEADERS[name] + "\udcff"}
+    with pytest.raises(HttpError) as caught:
+        verify_signature(request(headers), VECTOR_BODY, signing_keys((VECTOR_SECRET,)), now=VECTOR_TIME)
+    assert caught.value.status == 401
+
+
+@pytest.mark.parametrize("number", [b"1e999", b"-1e400", b"[1E9999]"])
+def test_numbers_beyond_a_double_are_malformed_json(number):
+    """json.loads turns them into infinity, which json.dumps writes as Infinity: a message no worker can read."""
+    with pytest.raises(HttpError) as caught:
+        parse_json(b'{"data": {"id": ' + number + b"}}")
+    assert (caught.value.status, caught.value.error) == (400, "malformed_json")
+    assert parse_json(b'{"n": 1.5e300}') == {"n": 1.5e300}

@@ -28,6 +28,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -85,11 +86,14 @@ def json_response(status: int, body: Any, headers: Mapping[str, str] | None = No
 
 
 def header(event: Mapping[str, Any], name: str) -> str | None:
-    """A request header, looked up case-insensitively."""
+    """A request header, looked up case-insensitively; what cannot be UTF-8 text becomes U+FFFD."""
     wanted = name.lower()
     for key, value in (event.get("headers") or {}).items():
         if str(key).lower() == wanted:
-            return value
+            if not isinstance(value, str):
+                return None
+            # A lone surrogate (an undecodable byte in the event's JSON) would crash every .encode() later.
+            return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     return None
 
 
@@ -126,10 +130,17 @@ def _reject_constant(constant: str) -> Any:
     raise ValueError(f"{constant} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 would become Infinity in the queued message: no worker reads that
+        raise ValueError(f"the number {text[:40]} is beyond a double's range")
+    return value
+
+
 def parse_json(raw: bytes) -> Any:
     """Decode a UTF-8 JSON body; 400 with the parser's reason when it is not JSON."""
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float)
     except UnicodeDecodeError:
         raise bad_request("the request body is not UTF-8 text", "malformed_json") from None
     except ValueError as exc:
