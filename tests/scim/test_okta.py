@@ -49,6 +49,8 @@ def test_oin_app_user_lifecycle_with_patch(scim, aws):
     again = scim.post("/Users", okta_user(login.upper()))
     assert again.status == 409
     assert again.json()["scimType"] == "uniqueness"
+    # the same externalId: taken as a retry, so the stored user is sent to Cord again
+    assert [e["id"] for e in events_of(aws, "user.upsert")] == [user_id]
 
     # profile change, then deactivation with a pathless replace and a real boolean
     renamed = scim.patch(
