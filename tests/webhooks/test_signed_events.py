@@ -4,6 +4,9 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
+import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -268,6 +271,30 @@ def test_an_unreachable_table_answers_503(stack, gateway, monkeypatch):
     monkeypatch.setenv("STATE_TABLE_NAME", "no-such-table")
     reply = post(gateway, *signed(user_event()))
     assert (reply.status, reply.body["error"]) == (503, "unavailable")
+    assert stack.messages() == []
+
+
+def test_a_table_that_does_not_answer_is_a_503_within_the_function_timeout(stack, webhooks_app, monkeypatch):
+    """DynamoDB's default client waits 60 s per read and retries: the 5 s function would time out instead."""
+    with socket.socket() as blackhole:  # accepts connections (backlog), never answers
+        blackhole.bind(("127.0.0.1", 0))
+        blackhole.listen(8)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{blackhole.getsockname()[1]}")
+        door.reset()
+        raw, headers = signed(user_event())
+        event = http_api_event("POST", "/webhooks/events", headers=headers, body=raw)
+        outcome = {}
+        worker = threading.Thread(target=lambda: outcome.update(r=invoke(webhooks_app.lambda_handler, event)))
+        started = time.perf_counter()
+        worker.daemon = True
+        worker.start()
+        worker.join(timeout=10)
+        elapsed = time.perf_counter() - started
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB")
+    door.reset()
+    assert "r" in outcome, "still waiting for the table after 10 s"
+    assert (outcome["r"].status, outcome["r"].json()["error"]) == (503, "unavailable")
+    assert elapsed < 4, elapsed  # the function's timeout is 5 s
     assert stack.messages() == []
 
 

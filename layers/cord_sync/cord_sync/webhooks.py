@@ -377,8 +377,12 @@ class WebhookFrontDoor:
         with self._lock:
             if self._dynamodb is None:
                 import boto3
+                from botocore.config import Config
 
-                self._dynamodb = boto3.client("dynamodb")
+                # Fail fast (a JSON 503) well inside the function's 5 s: botocore's defaults wait 60 s per read
+                # and retry DynamoDB up to 10 times, so a slow table meant a Lambda timeout and a non-JSON 5xx.
+                config = Config(connect_timeout=1, read_timeout=1, retries={"mode": "standard", "max_attempts": 2})
+                self._dynamodb = boto3.client("dynamodb", config=config)
             return self._dynamodb
 
     def reset(self) -> None:
