@@ -15,7 +15,6 @@ Ctrl-C or SIGTERM stops it. Function logs go to build/serve-logs.jsonl (--verbos
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import signal
@@ -47,8 +46,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+TERMINAL = sys.stdout  # what a person watches; the functions' logs and metrics go to LOG_FILE unless --verbose
+
+
 def say(line: str) -> None:
-    print(line, flush=True)
+    print(line, file=TERMINAL, flush=True)
 
 
 def describe(body: str) -> str:
@@ -112,8 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     gateway = worker = None
     try:
-        with contextlib.redirect_stdout(log):  # the handlers' loggers bind sys.stdout when they are made
-            scim, webhooks, sync_queue = (load_handler(n) for n in ("scim", "webhooks", "sync_queue"))
+        # Loggers bind sys.stdout when they are made and Powertools prints metrics to it on every invocation:
+        # point it at the log for as long as the functions run.
+        sys.stdout = log
+        scim, webhooks, sync_queue = (load_handler(n) for n in ("scim", "webhooks", "sync_queue"))
         access = (lambda line: say(f"  http  {line}")) if not args.verbose else None
         gateway = HttpGateway(
             [
@@ -146,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         if gateway is not None:
             gateway.stop()
         stack.stop()
-        if log is not sys.stdout:
+        sys.stdout = TERMINAL
+        if log is not TERMINAL:
             log.close()
 
 
