@@ -142,4 +142,4 @@ def test_serve_provisions_over_scim_and_okta_hooks_then_stops_cleanly(served):
     time.sleep(0.2)
     out = "".join(output)
     assert "sync  applied user.upsert" in out and "stopping" in out and "Traceback" not in out
-    assert "\"_aws\"" not in out and "\"level\"" not in out  # logs and metrics go to the log file
+    assert '"_aws"' not in out and '"level"' not in out  # logs and metrics go to the log file
