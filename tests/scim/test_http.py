@@ -263,3 +263,9 @@ def test_a_retried_post_after_a_queue_failure_re_sends_the_stored_resource(scim,
     monkeypatch.setenv("SYNC_QUEUE_URL", aws.queue_url)
     assert_error(scim.post("/Groups", group), 409, "uniqueness")
     assert [e["type"] for e in aws.events()] == ["organization.upsert"]
+
+
+def test_a_token_that_is_not_text_is_refused_not_a_500(scim):
+    for header in ("Bearer \ud800", f"Bearer {TOKEN}\udfff"):
+        response = scim.get("/Users", token=None, headers={"authorization": header})
+        assert_error(response, 401)

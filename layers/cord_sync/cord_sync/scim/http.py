@@ -131,8 +131,13 @@ def authenticate(request: Request) -> None:
     scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise UnauthorizedException(detail="a bearer token is required")
+    token = token.strip()
     try:
-        ok = _token.matches(token.strip())
+        token.encode()
+    except UnicodeEncodeError:  # a lone surrogate escape in the header: no token is that
+        raise UnauthorizedException(detail="the bearer token is not valid") from None
+    try:
+        ok = _token.matches(token)
     except ConfigurationError as exc:
         logger.error("SCIM requests refused: no usable token secret", extra={"reason": str(exc)})
         raise UnauthorizedException(detail="authentication is not configured") from None
