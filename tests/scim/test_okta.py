@@ -139,3 +139,21 @@ def test_group_push(scim, aws):
     ]
     assert scim.delete(f"/Groups/{group_id}").status == 204
     assert events_of(aws, "organization.deactivate") == [{"id": group_id}]
+
+
+def test_put_without_active_keeps_the_stored_state(scim, aws):
+    # Okta's custom (AIW) apps replace with PUT; a body that leaves `active` out neither suspends nor re-enables
+    login = "omit@okta.example"
+    user = scim.post("/Users", okta_user(login)).json()
+    without_active = {k: v for k, v in okta_user(login, family="Later").items() if k != "active"}
+    replaced = scim.put(f"/Users/{user['id']}", without_active)
+    assert replaced.json()["active"] is True
+    assert scim.patch(f"/Users/{user['id']}", patch_body({"op": "replace", "value": {"active": False}})).status == 200
+    aws.events()
+    replaced = scim.put(f"/Users/{user['id']}", {**without_active, "displayName": "Still Gone"})
+    assert replaced.status == 200
+    assert replaced.json()["active"] is False
+    assert [e["type"] for e in aws.events()] == ["user.deactivate"]
+    # an explicit value still wins
+    assert scim.put(f"/Users/{user['id']}", {**without_active, "active": True}).json()["active"] is True
+    assert [e["type"] for e in aws.events()] == ["user.upsert"]

@@ -370,10 +370,14 @@ class ScimService:
         model_ = _model(kind)
         _validation(model_.model_validate, body, scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
 
+        keeps_active = kind == "User" and isinstance(body, dict) and not any(k.lower() == "active" for k in body)
+
         def apply(old: Stored) -> Resource[Any]:
             replacement = _validation(model_.model_validate, body, scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
             replacement.replace(self._load(old))
             replacement.id = old.id
+            if keeps_active:  # a PUT that leaves `active` out (Okta) neither suspends nor re-enables the user
+                replacement.active = old.doc.get("active")
             return replacement
 
         new, written = self._update(kind, resource_id, conditions, apply)
