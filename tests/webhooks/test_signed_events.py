@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from cord_sync.publish import reset_publisher
 from cord_sync.webhooks import door
 from http_gateway import http_api_event, invoke
 from tests.webhooks.conftest import SIGNING_KEY, WEBHOOK_SECRET, call, put_secret
@@ -274,27 +275,45 @@ def test_an_unreachable_table_answers_503(stack, gateway, monkeypatch):
     assert stack.messages() == []
 
 
-def test_a_table_that_does_not_answer_is_a_503_within_the_function_timeout(stack, webhooks_app, monkeypatch):
-    """DynamoDB's default client waits 60 s per read and retries: the 5 s function would time out instead."""
+def blackholed(service, monkeypatch, run):
+    """Run `run()` in a thread with `service`'s endpoint on a socket that never answers; (outcome, seconds)."""
     with socket.socket() as blackhole:  # accepts connections (backlog), never answers
         blackhole.bind(("127.0.0.1", 0))
         blackhole.listen(8)
-        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{blackhole.getsockname()[1]}")
+        monkeypatch.setenv(f"AWS_ENDPOINT_URL_{service}", f"http://127.0.0.1:{blackhole.getsockname()[1]}")
         door.reset()
-        raw, headers = signed(user_event())
-        event = http_api_event("POST", "/webhooks/events", headers=headers, body=raw)
+        reset_publisher()
         outcome = {}
-        worker = threading.Thread(target=lambda: outcome.update(r=invoke(webhooks_app.lambda_handler, event)))
+        worker = threading.Thread(target=lambda: outcome.update(r=run()), daemon=True)
         started = time.perf_counter()
-        worker.daemon = True
         worker.start()
         worker.join(timeout=10)
         elapsed = time.perf_counter() - started
-    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB")
+    monkeypatch.delenv(f"AWS_ENDPOINT_URL_{service}")
     door.reset()
-    assert "r" in outcome, "still waiting for the table after 10 s"
-    assert (outcome["r"].status, outcome["r"].json()["error"]) == (503, "unavailable")
-    assert elapsed < 4, elapsed  # the function's timeout is 5 s
+    reset_publisher()
+    assert "r" in outcome, f"still waiting for {service} after 10 s"
+    return outcome["r"], elapsed
+
+
+def test_a_queue_that_does_not_answer_is_a_503_in_time_and_the_retry_is_accepted(stack, webhooks_app, monkeypatch):
+    """Past the function's 5 s timeout the webhook-id would stay claimed, and the sender's retries be 'replays'."""
+    raw, headers = signed(user_event())
+    event = http_api_event("POST", "/webhooks/events", headers=headers, body=raw)
+    response, elapsed = blackholed("SQS", monkeypatch, lambda: invoke(webhooks_app.lambda_handler, event))
+    assert (response.status, response.json()["error"]) == (503, "unavailable")
+    assert elapsed < 4.5, elapsed  # the function times out at 5 s
+    assert invoke(webhooks_app.lambda_handler, event).status == 202
+    assert len(stack.messages()) == 1
+
+
+def test_a_table_that_does_not_answer_is_a_503_within_the_function_timeout(stack, webhooks_app, monkeypatch):
+    """DynamoDB's default client waits 60 s per read and retries: the 5 s function would time out instead."""
+    raw, headers = signed(user_event())
+    event = http_api_event("POST", "/webhooks/events", headers=headers, body=raw)
+    response, elapsed = blackholed("DYNAMODB", monkeypatch, lambda: invoke(webhooks_app.lambda_handler, event))
+    assert (response.status, response.json()["error"]) == (503, "unavailable")
+    assert elapsed < 4.5, elapsed  # the function times out at 5 s
     assert stack.messages() == []
 
 

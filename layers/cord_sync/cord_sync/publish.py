@@ -71,8 +71,10 @@ class QueuePublisher:
             import boto3  # imported on first use: a handler's cold import stays light
             from botocore.config import Config
 
-            # Front doors answer callers with deadlines (Okta waits 3 s): fail fast rather than hang on SQS.
-            config = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "max_attempts": 3})
+            # Front doors answer callers with deadlines (Okta waits 3 s, the webhook function has 5 s and must
+            # still release a claimed webhook-id): fail fast rather than hang on SQS. SendMessageBatch answers in
+            # tens of ms; 3 attempts of 2 s ran past the 5 s function timeout against an SQS that did not answer.
+            config = Config(connect_timeout=1, read_timeout=1, retries={"mode": "standard", "max_attempts": 2})
             self._client = boto3.client("sqs", config=config)
         return self._client
 
