@@ -163,6 +163,23 @@ def test_rotated_keys_and_several_signatures(stack, gateway):
         put_secret(stack.webhook_secret_arn, WEBHOOK_SECRET)
 
 
+def test_two_signature_headers_joined_by_the_http_api_pass(stack, webhooks_app):
+    """A sender signing with two keys in two webhook-signature headers: API Gateway joins them with a comma."""
+    raw = json.dumps(user_event()).encode()
+    msg_id = "msg_two_headers"
+    pairs = [
+        ("Content-Type", "application/json"),
+        ("webhook-id", msg_id),
+        ("webhook-timestamp", str(NOW)),
+        ("webhook-signature", signature(b"a-retired-key-the-sender-still-has", msg_id, NOW, raw)),
+        ("webhook-signature", signature(SIGNING_KEY, msg_id, NOW, raw)),
+    ]
+    event = http_api_event("POST", "/webhooks/events", headers=pairs, body=raw)
+    assert event["headers"]["webhook-signature"].count(",v1,") == 1
+    assert invoke(webhooks_app.lambda_handler, event).status == 202
+    assert len(stack.messages()) == 1
+
+
 def test_secret_without_prefix_and_malformed_secrets(stack, gateway):
     put_secret(stack.webhook_secret_arn, base64.b64encode(OTHER_KEY).decode())
     try:

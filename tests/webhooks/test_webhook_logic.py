@@ -52,6 +52,37 @@ def test_header_names_are_read_case_insensitively():
 
 
 @pytest.mark.parametrize(
+    "signatures",
+    [
+        "v1,Zm9yZ2Vk " + VECTOR_HEADERS["webhook-signature"],  # the spec's space-separated list
+        "v1,Zm9yZ2Vk," + VECTOR_HEADERS["webhook-signature"],  # two headers joined by API Gateway
+        VECTOR_HEADERS["webhook-signature"] + ",v1a,Zm9v",
+        "  " + VECTOR_HEADERS["webhook-signature"] + "\t",
+    ],
+)
+def test_any_listed_signature_passes(signatures):
+    headers = {**VECTOR_HEADERS, "webhook-signature": signatures}
+    assert verify_signature(request(headers), VECTOR_BODY, signing_keys((VECTOR_SECRET,)), now=VECTOR_TIME)
+
+
+@pytest.mark.parametrize(
+    "signatures",
+    [
+        "v2," + VECTOR_HEADERS["webhook-signature"][3:],
+        "v1a," + VECTOR_HEADERS["webhook-signature"][3:],
+        VECTOR_HEADERS["webhook-signature"][3:],
+        "v1," + VECTOR_HEADERS["webhook-signature"][3:-1],
+        "v1,v1," + VECTOR_HEADERS["webhook-signature"][3:],
+    ],
+)
+def test_signatures_of_other_versions_or_shapes_do_not_pass(signatures):
+    headers = {**VECTOR_HEADERS, "webhook-signature": signatures}
+    with pytest.raises(HttpError) as caught:
+        verify_signature(request(headers), VECTOR_BODY, signing_keys((VECTOR_SECRET,)), now=VECTOR_TIME)
+    assert caught.value.status == 401
+
+
+@pytest.mark.parametrize(
     ("now", "body", "secret"),
     [
         (VECTOR_TIME + 301, VECTOR_BODY, VECTOR_SECRET),

@@ -238,6 +238,23 @@ def sign(key: bytes, msg_id: str, timestamp: str, body: bytes) -> str:
     return base64.b64encode(digest).decode()
 
 
+def signature_list(value: str) -> list[tuple[str, str]]:
+    """(version, signature) pairs of a webhook-signature header: space-separated `v1,<base64>` items.
+
+    Two headers reach the function joined by a comma (API Gateway merges repeated headers), so an item may
+    hold several comma-separated pairs; base64 has no commas, so the pairs are unambiguous.
+    """
+    pairs = []
+    for item in value.split():
+        parts = item.split(",")
+        pairs.extend(
+            (version, candidate)
+            for version, candidate in zip(parts[::2], parts[1::2], strict=False)  # an odd last part is ignored
+            if candidate
+        )
+    return pairs
+
+
 @dataclass(frozen=True)
 class SignedMessage:
     id: str
@@ -262,11 +279,7 @@ def verify_signature(
         raise unauthorized(f"webhook-timestamp is more than {tolerance} seconds old")
     if timestamp > now + tolerance:
         raise unauthorized(f"webhook-timestamp is more than {tolerance} seconds in the future")
-    given = [
-        candidate.encode()
-        for version, _, candidate in (item.partition(",") for item in signatures.split())
-        if version == SIGNATURE_VERSION and candidate
-    ]
+    given = [candidate.encode() for version, candidate in signature_list(signatures) if version == SIGNATURE_VERSION]
     expected = [sign(key, msg_id, stamp, body).encode() for key in keys]
     matched = False
     for candidate in given:  # any v1 signature made with any current key passes
