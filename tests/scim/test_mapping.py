@@ -179,3 +179,28 @@ def test_deleting_a_nested_group_removes_it_from_its_parent(scim, aws):
     assert scim.delete(f"/Groups/{child}").status == 204
     assert "members" not in scim.get(f"/Groups/{parent}").json()
     assert typed(aws) == [("organization.deactivate", {"id": child})]
+
+
+def test_group_members_are_one_entry_per_value(scim, aws):
+    a = scim.post("/Users", user_body("m1@example.com")).json()["id"]
+    created = scim.post("/Groups", group_body("Dupes", [a, a]))
+    assert [m["value"] for m in created.json()["members"]] == [a]
+    group_id = created.json()["id"]
+    # the same member again with other sub-attributes (Entra and Okta add `display`, `type`) is no second entry
+    again = patch_body({"op": "Add", "path": "members", "value": [{"value": a, "display": "A", "type": "User"}]})
+    assert [m["value"] for m in scim.patch(f"/Groups/{group_id}", again).json()["members"]] == [a]
+    # a member needs a value, and a group cannot contain itself
+    for members in ([{"display": "no value"}], [{"value": group_id}]):
+        response = scim.patch(f"/Groups/{group_id}", patch_body({"op": "add", "path": "members", "value": members}))
+        assert response.status == 400, members
+        assert response.json()["scimType"] == "invalidValue"
+
+
+def test_blank_names_are_refused(scim):
+    user_id = scim.post("/Users", user_body("blank@example.com")).json()["id"]
+    group_id = scim.post("/Groups", group_body("Named")).json()["id"]
+    for path, attribute in ((f"/Users/{user_id}", "userName"), (f"/Groups/{group_id}", "displayName")):
+        response = scim.patch(path, patch_body({"op": "replace", "path": attribute, "value": "   "}))
+        assert response.status == 400, attribute
+        assert response.json()["scimType"] == "invalidValue"
+    assert scim.post("/Groups", group_body(" \t ")).status == 400

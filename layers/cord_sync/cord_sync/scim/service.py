@@ -223,10 +223,12 @@ class ScimService:
         resource.meta = Meta(resource_type=kind, created=created or now, last_modified=now, version=etag(version))
         if kind == "User":
             resource.password = None  # never kept: Cord does not need it
+        else:
+            resource.members = _distinct_members(resource) if resource.members is not None else None
         doc = resource.model_dump(scim_ctx=Context.DEFAULT)
         doc.get("meta", {}).pop("location", None)
         unique = _unique(kind, doc)
-        if not unique:
+        if not unique.strip():
             attribute = "userName" if kind == "User" else "displayName"
             raise InvalidValueException(detail=f"{attribute} is required")
         members: frozenset[str] = frozenset()
@@ -567,6 +569,18 @@ class ScimService:
             raise
         except Exception as exc:  # SQS unreachable, queue gone, no permission: the change is stored, not queued
             raise PublishError(f"the sync queue could not be reached ({type(exc).__name__})") from exc
+
+
+def _distinct_members(group: Any) -> list[Any]:
+    """A group's members, one entry per value (the first kept); 400 for a member without a value or the group itself."""
+    seen: dict[str, Any] = {}
+    for member in group.members or []:
+        if not member.value:
+            raise InvalidValueException(detail="every member needs a value (the id of a User or Group)")
+        if member.value == group.id:
+            raise InvalidValueException(detail="a group cannot be a member of itself")
+        seen.setdefault(member.value, member)
+    return list(seen.values())
 
 
 def _same(old: Stored, new: Stored) -> bool:
