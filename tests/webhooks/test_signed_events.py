@@ -136,6 +136,23 @@ def test_a_replay_is_refused_and_enqueues_nothing(stack, gateway):
     assert int(item["expires_at"]["N"]) == NOW + 300 + 60
 
 
+def test_the_same_id_with_another_body_is_refused_even_when_signed(stack, gateway):
+    """A valid signature does not make a remembered id new again: the second body is never enqueued."""
+    raw, headers = signed(user_event(1))
+    assert post(gateway, raw, headers).status == 202
+    reply = post(gateway, *signed(user_event(2), msg_id=headers["webhook-id"]))
+    assert (reply.status, reply.body["error"]) == (401, "unauthorized")
+    assert [event["id"] for event in stack.messages()] == ["evt-1"]
+
+
+@pytest.mark.parametrize(("later", "status"), [(360, 401), (361, 202)])
+def test_a_replay_record_lasts_until_the_tolerance_and_a_minute_have_passed(stack, gateway, monkeypatch, later, status):
+    raw, headers = signed(user_event())
+    assert post(gateway, raw, headers).status == 202
+    monkeypatch.setattr(door, "clock", lambda: float(NOW + later))
+    assert post(gateway, *signed(user_event(), msg_id=headers["webhook-id"], timestamp=NOW + later)).status == status
+
+
 def test_an_expired_replay_record_does_not_block_the_id(stack, gateway, monkeypatch):
     raw, headers = signed(user_event())
     assert post(gateway, raw, headers).status == 202
@@ -248,6 +265,13 @@ def test_bad_bodies_get_json_errors(stack, gateway, raw, content_type, status, e
     reply = post(gateway, *signed(raw, content_type=content_type))
     assert (reply.status, reply.body["error"]) == (status, error)
     assert stack.messages() == []
+
+
+def test_a_body_with_a_utf8_byte_order_mark_is_read(stack, gateway):
+    """RFC 8259 lets parsers ignore a BOM; some Windows tools write one. The signature covers it as sent."""
+    raw = b"\xef\xbb\xbf" + json.dumps(user_event()).encode()
+    assert post(gateway, *signed(raw)).status == 202
+    assert stack.messages() == [user_event()]
 
 
 def test_the_size_limit_comes_before_authentication(stack, gateway):
