@@ -92,6 +92,14 @@ def test_supported_events_become_validated_changes(name, kind, event_type, chang
         ("auth0_event_user_created.json", lambda e: e["detail"].pop("specversion"), UNKNOWN, "shape"),
         ("okta_logstream_user_create.json", lambda e: e["detail"].pop("eventType"), UNKNOWN, "shape"),
         ("okta_logstream_user_create.json", lambda e: e.update(source="aws.partner/acme.com/x"), UNKNOWN, ""),
+        # Only your own producers put canonical events; a partner source (other than Okta and Auth0) never does,
+        # whatever its detail-type says, so an unknown partner's event is skipped rather than retried as invalid.
+        (
+            "okta_logstream_user_create.json",
+            lambda e: e.update({"source": "aws.partner/acme.com/x", "detail-type": "user.upsert"}),
+            UNKNOWN,
+            "partner",
+        ),
     ],
 )
 def test_unknown_sources_and_types_are_skipped_with_a_reason(name, change, kind, reason):

@@ -4,6 +4,7 @@
                           LogEvent (idp-payloads §1.6; detail-type differs between integrations, so unused)
     Auth0 Log Streams     source "aws.partner/auth0.com/…", detail-type "Auth0 log", entry in detail.data
     Auth0 Event Streams   source "aws.partner/auth0.com/…", detail a CloudEvent (detail.specversion, .type)
+    other partners        any other "aws.partner/…" source: skipped, whatever its detail-type
     canonical             any other source, detail-type "user.*" or "organization.*": the canonical event
                           (detail-type = type, detail = data), validated by `model.from_eventbridge`
     anything else         skipped with a reason (an unknown source, an unknown Okta or Auth0 type)
@@ -23,6 +24,7 @@ from cord_sync.errors import InvalidEventError
 from cord_sync.model import ChangeEvent, from_eventbridge, parse_event
 
 OKTA_SOURCE_PREFIX: Final = "aws.partner/okta.com/"
+PARTNER_SOURCE_PREFIX: Final = "aws.partner/"
 
 CANONICAL: Final = "canonical"
 OKTA_LOG: Final = "okta-log-stream"
@@ -109,6 +111,8 @@ def classify(
 
     if source.startswith((OKTA_SOURCE_PREFIX, auth0.SOURCE_PREFIX)):
         return Classified(UNKNOWN, detail_type, skip_reason="an Okta or Auth0 event of a shape cord-sync does not know")
+    if source.startswith(PARTNER_SOURCE_PREFIX):  # only your own producers put canonical events
+        return Classified(UNKNOWN, detail_type, skip_reason="an event from a partner cord-sync does not support")
     if detail_type.startswith(("user.", "organization.")):
         return Classified(CANONICAL, detail_type, (from_eventbridge(event),))
     return Classified(UNKNOWN, detail_type, skip_reason="not a canonical event nor one from a supported provider")
