@@ -161,3 +161,25 @@ def test_a_resource_over_the_item_limit_is_refused_cleanly(scim, aws):
         store.create(huge)
     assert store.id_by_name("Group", "huge") is None  # the name claim was released
     assert scim.post("/Groups", group_body("huge")).status == 201
+
+
+def test_two_racing_renames_to_one_name_keep_its_claim(scim, monkeypatch):
+    """The loser of two identical renames must not release the name the winner now holds."""
+    user_id = scim.post("/Users", user_body("before@example.com")).json()["id"]
+    rename = patch_body({"op": "replace", "path": "userName", "value": "after@example.com"})
+    original = ScimStore._put
+    calls = []
+
+    def put(self, stored, **condition):
+        if not calls:
+            calls.append(None)
+            calls.append(scim.patch(f"/Users/{user_id}", rename))  # lands between the first's claim and write
+        return original(self, stored, **condition)
+
+    monkeypatch.setattr(ScimStore, "_put", put)
+    assert scim.patch(f"/Users/{user_id}", rename).status == 200
+    assert calls[1].status == 200
+    monkeypatch.setattr(ScimStore, "_put", original)
+    taken = scim.post("/Users", user_body("after@example.com"))
+    assert taken.status == 409
+    assert scim.get('/Users?filter=userName eq "after@example.com"').json()["totalResults"] == 1

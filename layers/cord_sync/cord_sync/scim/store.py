@@ -211,7 +211,8 @@ class ScimStore:
     def replace(self, old: Stored, new: Stored) -> None:
         """Write `new` if the stored version is still `old.version` (VersionConflict otherwise).
 
-        A changed unique name is claimed first and the old one released after the write.
+        A changed unique name is claimed first and the old one released after the write. A failed write gives the
+        claim back unless the resource holds that name by now (a concurrent request renamed it the same way).
         """
         renamed = old.unique != new.unique
         if renamed:
@@ -219,11 +220,19 @@ class ScimStore:
         try:
             self._put(new, ConditionExpression="v = :v", ExpressionAttributeValues={":v": {"N": str(old.version)}})
         except BaseException:
-            if renamed:
+            if renamed and not self._holds(new):
                 self._release(new.kind, new.unique, new.id)
             raise
         if renamed:
             self._release(old.kind, old.unique, old.id)
+
+    def _holds(self, new: Stored) -> bool:
+        """Whether the stored resource already has `new`'s unique name (True when unknown: an orphaned claim heals)."""
+        try:
+            current = self.get(new.kind, new.id)
+        except Exception:
+            return True
+        return current is not None and current.unique == new.unique
 
     def delete(self, old: Stored) -> None:
         """Delete a resource if it is still at `old.version`, then release its name."""
