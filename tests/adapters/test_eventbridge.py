@@ -25,6 +25,7 @@ from cord_sync.errors import ConfigurationError, InvalidEventError
 from lambda_runtime import ROOT
 
 SAMPLES = {path.name: json.loads(path.read_text()) for path in (ROOT / "events").glob("*.json")}
+NOT_ECHOED = r"^.{0,100}longer than 256 characters$"  # a huge id is refused without being repeated
 MAPPINGS = {"okta_mapping": OktaMapping(), "auth0_mapping": Auth0Mapping()}
 
 
@@ -130,6 +131,16 @@ def test_okta_detection_needs_the_partner_source_and_an_event_type_not_the_detai
         ("auth0_log_deleted_user.json", lambda e: e["detail"]["data"].pop("user_id"), "no user_id"),
         ("auth0_event_user_deleted.json", lambda e: e["detail"].pop("time"), "time"),
         ("auth0_event_user_deleted.json", lambda e: e["detail"].update(time="9999-12-31T23:59:59-10:00"), "time"),
+        (
+            "auth0_event_user_deleted.json",
+            lambda e: e["detail"].update(id="e" * 100_000),
+            r"^.{0,100}longer than 256 characters$",
+        ),
+        (
+            "okta_logstream_user_create.json",
+            lambda e: e["detail"].update(uuid="u" * 100_000),
+            r"^.{0,100}longer than 256 characters$",
+        ),
         ("auth0_log_signup.json", lambda e: e["detail"]["data"].update(date="0001-01-01T00:00:00+14:00"), "time"),
         (
             "okta_logstream_user_create.json",

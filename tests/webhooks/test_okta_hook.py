@@ -145,6 +145,25 @@ def test_a_delivery_of_many_malformed_events_gets_a_short_answer_and_few_log_lin
 
 
 @pytest.mark.parametrize(
+    "change",
+    [
+        {"uuid": "u" * 300_000},
+        {"published": "p" * 300_000},
+        {"uuid": "u" * 300_000, "target": "t"},
+    ],
+)
+def test_huge_values_are_not_echoed_in_the_answer_or_the_logs(stack, gateway, caplog, change):
+    delivery = copy.deepcopy(DELIVERY)
+    delivery["data"]["events"][0].update(change)
+    caplog.set_level("INFO", logger="cord-sync")
+    reply = call(gateway, "POST", "/webhooks/okta", delivery, AUTH)
+    assert (reply.status, reply.body["invalid_count"], reply.body["enqueued"]) == (200, 1, 4)
+    assert len(json.dumps(reply.body)) < 5_000
+    assert max(len(json.dumps(vars(record), default=str)) for record in caplog.records) < 5_000
+    stack.messages()
+
+
+@pytest.mark.parametrize(
     "headers",
     [
         JSON,

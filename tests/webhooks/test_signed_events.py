@@ -267,6 +267,12 @@ def test_bad_bodies_get_json_errors(stack, gateway, raw, content_type, status, e
     assert stack.messages() == []
 
 
+def test_an_invalid_events_huge_id_is_not_echoed(stack, gateway):
+    reply = post(gateway, *signed({**user_event(), "id": "e" * 500_000}))
+    assert (reply.status, reply.body["error"]) == (400, "invalid_event")
+    assert len(reply.body["message"]) < 1_000
+
+
 def test_a_body_with_a_utf8_byte_order_mark_is_read(stack, gateway):
     """RFC 8259 lets parsers ignore a BOM; some Windows tools write one. The signature covers it as sent."""
     raw = b"\xef\xbb\xbf" + json.dumps(user_event()).encode()

@@ -38,7 +38,7 @@ from typing import Any, Final
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from cord_sync.adapters.okta import OktaMapping, events_from_log_event
+from cord_sync.adapters.okta import OktaMapping, clip, events_from_log_event
 from cord_sync.errors import ConfigurationError, InvalidEventError
 from cord_sync.model import parse_event
 from cord_sync.observability import logger, metrics
@@ -198,7 +198,7 @@ def map_okta_delivery(body: Any, mapping: OktaMapping) -> OktaDelivery:
             if delivery.invalid_count > MAX_REPORTED_INVALID:  # a flood of junk: counted, not listed
                 continue
             uuid = log_event.get("uuid") if isinstance(log_event, dict) else None
-            uuid = uuid if isinstance(uuid, str) else None
+            uuid = uuid if isinstance(uuid, str) and len(uuid) <= MAX_WEBHOOK_ID else None
             delivery.invalid.append({"index": position, "uuid": uuid, "reason": exc.reason})
             logger.warning(
                 "invalid Okta event left out", extra={"okta_uuid": uuid, "index": position, "reason": exc.reason}
@@ -304,7 +304,7 @@ def canonical_events(body: Any, limit: int = MAX_EVENTS) -> list[dict]:
             parse_event(event)
         except InvalidEventError as exc:
             event_id = event.get("id") if isinstance(event, dict) else None
-            named = f"event {position}" + (f" (id {event_id!r})" if isinstance(event_id, str) else "")
+            named = f"event {position}" + (f" (id {clip(event_id)})" if isinstance(event_id, str) else "")
             raise bad_request(f"{named}: {exc.reason}", "invalid_event") from None
     return events
 

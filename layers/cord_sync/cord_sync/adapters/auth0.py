@@ -75,7 +75,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import unquote
 
-from cord_sync.adapters.okta import normalize_time, usable_email
+from cord_sync.adapters.okta import MAX_EVENT_ID, clip, normalize_time, usable_email
 from cord_sync.errors import ConfigurationError, InvalidEventError
 from cord_sync.model import (
     MEMBERS_ADD,
@@ -165,11 +165,13 @@ class _Changes:
         event_id = _text(event_id)
         if event_id is None:
             raise InvalidEventError(f"{what} ({event_type}) has no id")
+        if len(event_id) > MAX_EVENT_ID:  # never echoed: it would fill the logs
+            raise InvalidEventError(f"{what} ({event_type}) has an id longer than {MAX_EVENT_ID} characters")
         self.id = event_id
         try:
             self.time = normalize_time(time)
         except ValueError:
-            raise self.invalid(f"has no ISO 8601 time ({time!r})") from None
+            raise self.invalid(f"has no ISO 8601 time ({clip(time)})") from None
 
     def invalid(self, reason: str) -> InvalidEventError:
         return InvalidEventError(f"{self.what} {self.id} ({self.type}) {reason}")

@@ -57,6 +57,7 @@ from cord_sync.model import (
 from cord_sync.observability import logger
 
 SOURCE: Final = "okta"
+MAX_EVENT_ID: Final = 256  # the canonical id's limit
 USER_ID_SOURCE_ENV: Final = "OKTA_USER_ID_SOURCE"
 GROUP_ID_SOURCE_ENV: Final = "OKTA_GROUP_ID_SOURCE"
 USER_ID_SOURCES: Final = ("id", "login")
@@ -140,6 +141,12 @@ def usable_email(value: Any) -> str | None:
     return value
 
 
+def clip(value: Any, limit: int = 64) -> str:
+    """repr() of a value from a request, cut to `limit` characters for messages and logs."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
@@ -171,11 +178,13 @@ class _Mapper:
         uuid = log_event.get("uuid")
         if not _text(uuid):
             raise InvalidEventError(f"Okta {event_type} event has no uuid")
+        if len(uuid.strip()) > MAX_EVENT_ID:  # never echoed: it would fill answers and logs
+            raise InvalidEventError(f"Okta {event_type} event has a uuid longer than {MAX_EVENT_ID} characters")
         self.uuid: str = uuid.strip()
         try:
             self.time = normalize_time(log_event.get("published"))
         except ValueError:
-            raise self.invalid(f"published {log_event.get('published')!r} is not an ISO 8601 time") from None
+            raise self.invalid(f"published {clip(log_event.get('published'))} is not an ISO 8601 time") from None
         targets = log_event.get("target")
         if not isinstance(targets, list):
             raise self.invalid("has no target list")
