@@ -85,6 +85,35 @@ def test_unknown_types_return_without_error_and_without_cord_calls(deployed, syn
     assert emitted_metrics(capsys) == {"EventsSkipped": [1.0]}
 
 
+def _partner_says_canonical(event):
+    event.update({"source": "aws.partner/acme.com/hr/events", "detail-type": "user.upsert"})
+
+
+def _test_delivery(event):
+    event["detail"]["a0purpose"] = "test"
+
+
+def _login_not_an_email(event):
+    event["detail"]["target"][0]["alternateId"] = "ada"
+
+
+@pytest.mark.parametrize(
+    ("name", "change"),
+    [
+        ("okta_logstream_user_create.json", _partner_says_canonical),
+        ("auth0_event_user_created.json", _test_delivery),
+        ("okta_logstream_user_create.json", _login_not_an_email),
+    ],
+)
+def test_events_that_can_never_apply_return_normally_so_lambda_does_not_retry(deployed, sync_events_app, name, change):
+    emulator, _, _ = deployed
+    event = load(name)
+    change(event)
+    emulator.clear_requests()
+    assert sync_events_app.lambda_handler(event, LambdaContext()) == {"applied": 0, "skipped": 1}
+    assert emulator.requests == []
+
+
 def test_a_skipped_event_is_logged_with_its_source_and_type_without_personal_data(deployed, sync_events_app, caplog):
     caplog.set_level("INFO", logger="cord-sync")
     sync_events_app.lambda_handler(load("auth0_log_login.json"), LambdaContext())
