@@ -269,3 +269,17 @@ def test_a_token_that_is_not_text_is_refused_not_a_500(scim):
     for header in ("Bearer \ud800", f"Bearer {TOKEN}\udfff"):
         response = scim.get("/Users", token=None, headers={"authorization": header})
         assert_error(response, 401)
+
+
+def test_a_retried_group_patch_after_a_queue_failure_re_sends_the_group(scim, aws, monkeypatch):
+    user_id = scim.post("/Users", user_body("member@example.com")).json()["id"]
+    group = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Retried"}
+    group_id = scim.post("/Groups", group).json()["id"]
+    aws.events()
+    add = patch_body({"op": "Add", "path": "members", "value": [{"value": user_id}]})
+    monkeypatch.setenv("SYNC_QUEUE_URL", aws.queue_url + "-gone")
+    assert_error(scim.patch(f"/Groups/{group_id}", add), 503)
+    monkeypatch.setenv("SYNC_QUEUE_URL", aws.queue_url)
+    # the retry changes nothing stored, but the membership must still reach Cord
+    assert scim.patch(f"/Groups/{group_id}", add).status == 200
+    assert [(e["type"], e["data"].get("members")) for e in aws.events()] == [("organization.upsert", [user_id])]

@@ -3,8 +3,8 @@
 Each write is one conditional write on the version read before it. Without If-Match a lost race is retried
 from a fresh read (a PATCH is re-applied to the newer state); with If-Match it answers 412. After a successful
 write the request's canonical events go to the sync queue; if that fails the change stays stored and the
-client gets a 503 (a retry re-sends the state: a PATCH that changes nothing still re-asserts the user, and a
-retried POST answers 409 after re-sending the stored resource when its externalId is the same).
+client gets a 503. A retry re-sends the state: a PUT or PATCH that changes nothing re-sends the user, or the group
+with its members; a retried POST answers 409 after re-sending the stored resource when its externalId is the same.
 """
 
 from __future__ import annotations
@@ -419,10 +419,9 @@ class ScimService:
                 kind, resource, version=old.version + 1, created=datetime.fromisoformat(created) if created else None
             )
             events = Events()
-            if _same(old, candidate):  # nothing changed: keep the version, re-assert the user to Cord
-                if kind == "User":
-                    self._changed(old, old, events)
-                    self._publish(events)
+            if _same(old, candidate):  # nothing changed: keep the version, re-send the state (a retry after a 503)
+                self._changed(old if kind == "User" else None, old, events)  # a group with its whole member list
+                self._publish(events)
                 return old, None
             if kind == "Group":
                 self._check_members(candidate.members - old.members)
