@@ -180,6 +180,14 @@ def test_rotated_keys_and_several_signatures(stack, gateway):
         put_secret(stack.webhook_secret_arn, WEBHOOK_SECRET)
 
 
+def test_a_request_signed_by_svix_under_its_own_header_names_is_enqueued(stack, gateway):
+    raw, headers = signed(user_event())
+    svix = {name.replace("webhook-", "svix-"): value for name, value in headers.items()}
+    assert post(gateway, raw, svix).status == 202
+    assert post(gateway, raw, svix).status == 401  # the same replay protection
+    assert stack.messages() == [user_event()]
+
+
 def test_two_signature_headers_joined_by_the_http_api_pass(stack, webhooks_app):
     """A sender signing with two keys in two webhook-signature headers: API Gateway joins them with a comma."""
     raw = json.dumps(user_event()).encode()

@@ -51,6 +51,17 @@ def test_header_names_are_read_case_insensitively():
     assert header({}, "authorization") is None
 
 
+def test_svix_header_names_are_read_when_no_webhook_headers_are_sent():
+    """Svix, the reference sender of Standard Webhooks, names the headers svix-* unless white-labelled."""
+    svix = {name.replace("webhook-", "svix-"): value for name, value in VECTOR_HEADERS.items()}
+    message = verify_signature(request(svix), VECTOR_BODY, signing_keys((VECTOR_SECRET,)), now=VECTOR_TIME)
+    assert message.id == VECTOR_HEADERS["webhook-id"]
+    mixed = {**svix, "webhook-id": "msg_other"}  # one set or the other, never a mix of both
+    with pytest.raises(HttpError) as caught:
+        verify_signature(request(mixed), VECTOR_BODY, signing_keys((VECTOR_SECRET,)), now=VECTOR_TIME)
+    assert caught.value.status == 401
+
+
 @pytest.mark.parametrize(
     "signatures",
     [

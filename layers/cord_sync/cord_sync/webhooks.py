@@ -264,10 +264,14 @@ class SignedMessage:
 def verify_signature(
     event: Mapping[str, Any], body: bytes, keys: list[bytes], *, now: float, tolerance: int = TOLERANCE_SECONDS
 ) -> SignedMessage:
-    """Check webhook-id, webhook-timestamp and webhook-signature over the raw body; 401 on any failure."""
-    msg_id = header(event, "webhook-id")
-    stamp = header(event, "webhook-timestamp")
-    signatures = header(event, "webhook-signature")
+    """Check webhook-id, webhook-timestamp and webhook-signature over the raw body; 401 on any failure.
+
+    Svix's own names (svix-id, svix-timestamp, svix-signature) are read when no webhook-* header is sent.
+    """
+    names = ("webhook-id", "webhook-timestamp", "webhook-signature")
+    if not any(header(event, name) for name in names):
+        names = ("svix-id", "svix-timestamp", "svix-signature")
+    msg_id, stamp, signatures = (header(event, name) for name in names)
     if not (msg_id and stamp and signatures):
         raise unauthorized("unsigned request: webhook-id, webhook-timestamp and webhook-signature are required")
     if len(msg_id) > MAX_WEBHOOK_ID:
