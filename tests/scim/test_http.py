@@ -283,3 +283,22 @@ def test_a_retried_group_patch_after_a_queue_failure_re_sends_the_group(scim, aw
     # the retry changes nothing stored, but the membership must still reach Cord
     assert scim.patch(f"/Groups/{group_id}", add).status == 200
     assert [(e["type"], e["data"].get("members")) for e in aws.events()] == [("organization.upsert", [user_id])]
+
+
+def test_a_delete_whose_events_cannot_be_queued_deletes_nothing(scim, aws, monkeypatch):
+    user_id = scim.post("/Users", user_body("leaver@example.com")).json()["id"]
+    group = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Leavers"}
+    group_id = scim.post("/Groups", {**group, "members": [{"value": user_id}]}).json()["id"]
+    aws.events()
+    monkeypatch.setenv("SYNC_QUEUE_URL", aws.queue_url + "-gone")
+    assert_error(scim.delete(f"/Users/{user_id}"), 503)
+    # still there, so the IdP's retried DELETE deactivates the user in Cord instead of finding nothing (404)
+    assert scim.get(f"/Users/{user_id}").status == 200
+    monkeypatch.setenv("SYNC_QUEUE_URL", aws.queue_url)
+    assert scim.delete(f"/Users/{user_id}").status == 204
+    assert [(e["type"], e["data"]) for e in aws.events()] == [
+        ("organization.members.remove", {"id": group_id, "users": [user_id]}),
+        ("user.deactivate", {"id": user_id}),
+    ]
+    assert "members" not in scim.get(f"/Groups/{group_id}").json()
+    assert scim.get(f"/Users/{user_id}").status == 404

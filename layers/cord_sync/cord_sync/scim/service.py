@@ -437,19 +437,17 @@ class ScimService:
         raise ConcurrentModification(f"{kind} {resource_id} kept changing; retry")
 
     def delete(self, kind: str, resource_id: str, conditions: Conditions) -> Response:
+        """Queue the events first, then delete: if the queue fails nothing is deleted and a retried DELETE sends
+        them again (deleting first would leave the retry a 404 and the user active in Cord)."""
         for _attempt in range(MAX_ATTEMPTS):
             old = self._get(kind, resource_id)
             conditions.check_write(old)
-            try:
-                self.store.delete(old)
-            except VersionConflict:
-                if conditions.strict:
-                    raise PreconditionFailedException(detail="the resource changed; read it again") from None
-                continue
+            groups = self.store.groups_with_member(old.id)  # users, and groups nested in groups
             events = Events()
-            for group in self.store.groups_with_member(old.id):  # users, and groups nested in groups
-                self._drop_member(group.id, old.id, old.cord if kind == "User" else None, events)
             if kind == "User" and old.cord:
+                for group in groups:
+                    if group.cord:
+                        events.members(model.MEMBERS_REMOVE, group.cord, [old.cord])
                 events.user_deactivate(old.cord)
                 if self.config.groups == "none":
                     assert self.config.default_organization_id
@@ -457,11 +455,19 @@ class ScimService:
             elif kind == "Group" and old.cord:
                 events.organization_deactivate(old.cord)
             self._publish(events)
+            try:
+                self.store.delete(old)
+            except VersionConflict:
+                if conditions.strict:
+                    raise PreconditionFailedException(detail="the resource changed; read it again") from None
+                continue
+            for group in groups:
+                self._drop_member(group.id, old.id)
             return Response(204)
         raise ConcurrentModification(f"{kind} {resource_id} kept changing; retry")
 
-    def _drop_member(self, group_id: str, user_id: str, user_cord: str | None, events: Events) -> None:
-        """Remove a deleted user from one group (conditional, retried), and from its organization."""
+    def _drop_member(self, group_id: str, user_id: str) -> None:
+        """Remove a deleted resource from one group's stored members (conditional, retried)."""
         for _attempt in range(MAX_ATTEMPTS):
             group = self.store.get("Group", group_id)
             if group is None or user_id not in group.members:
@@ -481,8 +487,6 @@ class ScimService:
                 self.store.replace(group, new)
             except VersionConflict:
                 continue
-            if group.cord and user_cord:
-                events.members(model.MEMBERS_REMOVE, group.cord, [user_cord])
             return
         raise ConcurrentModification(f"Group {group_id} kept changing; retry")
 
