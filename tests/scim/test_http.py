@@ -302,3 +302,24 @@ def test_a_delete_whose_events_cannot_be_queued_deletes_nothing(scim, aws, monke
     ]
     assert "members" not in scim.get(f"/Groups/{group_id}").json()
     assert scim.get(f"/Users/{user_id}").status == 404
+
+
+def test_an_unreachable_table_is_a_503_to_retry(scim, monkeypatch):
+    from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+
+    from cord_sync.scim.store import default_store
+
+    config = default_store().client.meta.config  # fails fast inside the function's 15 s
+    assert (config.connect_timeout, config.read_timeout, config.retries["total_max_attempts"]) == (1, 2, 3)
+    for error in (
+        EndpointConnectionError(endpoint_url="https://dynamodb.example"),
+        ReadTimeoutError(endpoint_url="https://dynamodb.example"),
+    ):
+
+        def unreachable(*args, error=error, **kwargs):
+            raise error
+
+        monkeypatch.setattr(default_store().client, "get_item", unreachable)
+        response = scim.get("/Users/some-id")
+        assert_error(response, 503)
+        assert response.headers["retry-after"] == "2"

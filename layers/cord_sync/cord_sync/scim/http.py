@@ -17,6 +17,7 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, unquote
 
 from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import BotoCoreError
 from scim2_models import (
     Error,
     ForbiddenException,
@@ -271,6 +272,10 @@ def error_response(exc: BaseException) -> Response:
         logger.error("SCIM change stored but not queued", extra={"reason": str(exc)})
         error = Error(status=503, detail="the change was stored but could not be queued for Cord; retry")
         headers["Retry-After"] = "5"
+    elif isinstance(exc, BotoCoreError):  # DynamoDB unreachable or too slow (connection refused, timeouts)
+        logger.warning("SCIM store unreachable", extra={"error": type(exc).__name__})
+        error = Error(status=503, detail="the service is busy; retry")
+        headers["Retry-After"] = "2"
     elif _client_error_code(exc) in THROTTLING:
         logger.warning("SCIM store throttled", extra={"code": _client_error_code(exc)})
         error = Error(status=503, detail="the service is busy; retry")
