@@ -183,3 +183,30 @@ def test_two_racing_renames_to_one_name_keep_its_claim(scim, monkeypatch):
     taken = scim.post("/Users", user_body("after@example.com"))
     assert taken.status == 409
     assert scim.get('/Users?filter=userName eq "after@example.com"').json()["totalResults"] == 1
+
+
+def test_a_delete_that_loses_its_if_match_race_restores_what_it_sent(scim, aws, monkeypatch):
+    """DELETE queues the deactivation before deleting; a 412 must not leave the still-existing user off in Cord."""
+    user_id = scim.post("/Users", user_body("kept@example.com")).json()["id"]
+    group_id = scim.post("/Groups", group_body("Keepers", [user_id])).json()["id"]
+    aws.events()
+    original = ScimStore.delete
+
+    def delete(self, old):
+        monkeypatch.setattr(ScimStore, "delete", original)
+        change = patch_body({"op": "replace", "path": "title", "value": "Still here"})
+        assert scim.patch(f"/Users/{user_id}", change).status == 200
+        return original(self, old)
+
+    monkeypatch.setattr(ScimStore, "delete", delete)
+    assert scim.delete(f"/Users/{user_id}", headers={"if-match": 'W/"1"'}).status == 412
+    assert scim.get(f"/Users/{user_id}").json()["title"] == "Still here"
+    events = [(e["type"], e["data"]) for e in aws.events()]
+    assert events[:2] == [
+        ("organization.members.remove", {"id": group_id, "users": [user_id]}),
+        ("user.deactivate", {"id": user_id}),
+    ]
+    assert events[-2:] == [
+        ("user.upsert", {"id": user_id, "email": "kept@example.com", "status": "active"}),
+        ("organization.members.add", {"id": group_id, "users": [user_id]}),
+    ]

@@ -9,6 +9,7 @@ with its members; a retried POST answers 409 after re-sending the stored resourc
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import uuid
@@ -533,12 +534,23 @@ class ScimService:
                 self.store.delete(old)
             except VersionConflict:
                 if conditions.strict:
+                    self._resend_current(kind, resource_id)
                     raise PreconditionFailedException(detail="the resource changed; read it again") from None
                 continue
             for group in groups:
                 self._drop_member(group.id, old.id)
             return Response(204)
         raise ConcurrentModification(f"{kind} {resource_id} kept changing; retry")
+
+    def _resend_current(self, kind: str, resource_id: str) -> None:
+        """Undo the deactivation a DELETE sent before losing its If-Match race: send the resource as it now is
+        (a user with its group memberships, a group with its members)."""
+        current = self.store.get(kind, resource_id)
+        if current is None:
+            return
+        events = Events()
+        self._changed(dataclasses.replace(current, cord=None) if kind == "User" else None, current, events)
+        self._publish(events)
 
     def _drop_member(self, group_id: str, user_id: str) -> None:
         """Remove a deleted resource from one group's stored members (conditional, retried)."""
