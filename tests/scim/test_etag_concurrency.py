@@ -2,7 +2,7 @@
 
 import pytest
 
-from cord_sync.scim.store import ScimStore, Stored
+from cord_sync.scim.store import ScimStore, Stored, VersionConflict
 from tests.scim.conftest import group_body, patch_body, user_body
 
 
@@ -210,3 +210,16 @@ def test_a_delete_that_loses_its_if_match_race_restores_what_it_sent(scim, aws, 
         ("user.upsert", {"id": user_id, "email": "kept@example.com", "status": "active"}),
         ("organization.members.add", {"id": group_id, "users": [user_id]}),
     ]
+
+
+def test_a_delete_that_keeps_losing_restores_what_it_sent(scim, aws, monkeypatch):
+    user_id = scim.post("/Users", user_body("busy@example.com")).json()["id"]
+    aws.events()
+
+    def delete(self, old):
+        raise VersionConflict(old.id)
+
+    monkeypatch.setattr(ScimStore, "delete", delete)
+    assert scim.delete(f"/Users/{user_id}").status == 409
+    events = [e["type"] for e in aws.events()]
+    assert events == ["user.deactivate"] * 5 + ["user.upsert"]

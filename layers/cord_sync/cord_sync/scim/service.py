@@ -540,6 +540,7 @@ class ScimService:
             for group in groups:
                 self._drop_member(group.id, old.id)
             return Response(204)
+        self._resend_current(kind, resource_id)
         raise ConcurrentModification(f"{kind} {resource_id} kept changing; retry")
 
     def _resend_current(self, kind: str, resource_id: str) -> None:
