@@ -323,3 +323,11 @@ def test_an_unreachable_table_is_a_503_to_retry(scim, monkeypatch):
         response = scim.get("/Users/some-id")
         assert_error(response, 503)
         assert response.headers["retry-after"] == "2"
+
+
+def test_a_path_or_query_that_is_not_text_is_a_400(scim):
+    headers = {"authorization": f"Bearer {TOKEN}"}
+    for path, query in (("/scim/v2/Users/x\ud800", ""), ("/scim/v2/Users", 'filter=userName eq "\udfff"')):
+        assert_error(
+            invoke(scim.handler, http_api_event("GET", path, headers=headers, query=query)), 400, "invalidSyntax"
+        )

@@ -115,6 +115,10 @@ def parse_event(event: dict[str, Any]) -> Request:
         raise PayloadTooLargeException(detail=f"the request body is over {MAX_BODY} bytes")
 
     path = str(event.get("rawPath") or context_http.get("path") or "/")
+    try:
+        f"{path}?{event.get('rawQueryString') or ''}".encode()
+    except UnicodeEncodeError:  # a lone surrogate: no URL decodes to that
+        raise InvalidSyntaxException(detail="the request URL is not valid text") from None
     at = path.lower().find(BASE)
     prefix, rest = (path[: at + len(BASE)], path[at + len(BASE) :]) if at >= 0 else ("", path)
     segments = [unquote(s) for s in rest.split("/") if s]
