@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from cord_sync.publish import reset_publisher
+from cord_sync.scim.config import ENV_NAMES
 from cord_sync.scim.store import reset_store
 from cord_sync.state import create_table
 from http_gateway import HttpGateway, Route, http_api_event, invoke
@@ -16,14 +17,7 @@ from lambda_runtime import load_handler
 
 TOKEN = "scim-test-token-0123456789"
 TABLE = "cord-sync-state"
-SCIM_ENV = (
-    "SCIM_USER_ID_SOURCE",
-    "SCIM_GROUP_ID_SOURCE",
-    "SCIM_GROUPS",
-    "SCIM_GROUP_PATTERN",
-    "SCIM_DEFAULT_ORGANIZATION_ID",
-    "SCIM_DEFAULT_ORGANIZATION_NAME",
-)
+SCIM_ENV = ENV_NAMES  # the settings each test starts without
 
 
 @pytest.fixture(scope="session")
