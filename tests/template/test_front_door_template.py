@@ -21,7 +21,6 @@ from tests.template.test_sam_template import (
     function_timeout,
     is_getatt,
     is_ref,
-    load_template,
     of_type,
     props,
     referenced_ids,
@@ -94,16 +93,6 @@ IDP_RULES = {
     "Auth0LogStreamRule": ("Auth0EventBusName", "HasAuth0EventBus", "AUTH0_LOG_PATTERN"),
     "Auth0EventStreamRule": ("Auth0EventStreamBusName", "HasAuth0EventStreamBus", "AUTH0_EVENT_STREAM_PATTERN"),
 }
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return load_template()
-
-
-@pytest.fixture(scope="module")
-def resources(template: dict[str, Any]) -> dict[str, Any]:
-    return template["Resources"]
 
 
 def env_of(resource: dict[str, Any]) -> dict[str, Any]:

@@ -80,16 +80,6 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     return yaml.load(path.read_text(encoding="utf-8"), Loader=CloudFormationLoader)  # noqa: S506 (safe subclass)
 
 
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return load_template()
-
-
-@pytest.fixture(scope="module")
-def resources(template: dict[str, Any]) -> dict[str, Any]:
-    return template["Resources"]
-
-
 # --------------------------------------------------------------------------------------------- helpers
 def of_type(resources: dict[str, Any], type_name: str) -> dict[str, dict[str, Any]]:
     return {name: res for name, res in resources.items() if res["Type"] == type_name}

@@ -115,6 +115,15 @@ class Conditions:
         return _tags(self.if_match) is not None
 
 
+def _operations_entry(body: Any) -> tuple[str, list[Any]] | None:
+    """A PatchOp body's `Operations` key (matched case-insensitively) and list; None when there is none."""
+    if not isinstance(body, dict):
+        return None
+    key = next((k for k in body if k.lower() == "operations"), None)
+    operations = body.get(key) if key else None
+    return (key, operations) if key and isinstance(operations, list) else None
+
+
 def normalize_patch(body: Any) -> Any:
     """Rewrite Entra's non-RFC PATCH shapes into RFC 7644 ones scim2-models applies.
 
@@ -124,12 +133,10 @@ def normalize_patch(body: Any) -> Any:
       with a `[value eq "..."]` filter in the path.
     Capitalised ops and "True"/"False" strings are accepted by the models themselves.
     """
-    if not isinstance(body, dict):
+    entry = _operations_entry(body)
+    if entry is None:
         return body
-    key = next((k for k in body if k.lower() == "operations"), None)
-    operations = body.get(key) if key else None
-    if not isinstance(operations, list):
-        return body
+    key, operations = entry
     rewritten: list[Any] = []
     for op in operations:
         if not isinstance(op, dict):
@@ -169,12 +176,10 @@ def add_missing_entries(body: Any, doc: dict[str, Any]) -> Any:
     Runs after `normalize_patch`, against the stored document the patch applies to; `body` itself when nothing
     needs rewriting.
     """
-    if not isinstance(body, dict):
+    entry = _operations_entry(body)
+    if entry is None:
         return body
-    key = next((k for k in body if k.lower() == "operations"), None)
-    operations = body.get(key) if key else None
-    if not isinstance(operations, list):
-        return body
+    key, operations = entry
     existing = {k.lower(): v for k, v in doc.items()}
     created: set[tuple[str, str]] = set()
     rewritten: list[Any] = []
@@ -204,9 +209,8 @@ _MEMBER_FILTER: Final = re.compile(r'^\s*members\[\s*value\s+eq\s+("(?:[^"\\]|\\
 
 
 def _operations(body: Any) -> list[Any]:
-    key = next((k for k in body if k.lower() == "operations"), None) if isinstance(body, dict) else None
-    operations = body.get(key) if key else None
-    return operations if isinstance(operations, list) else []
+    entry = _operations_entry(body)
+    return entry[1] if entry else []
 
 
 def member_change(op: Any) -> tuple[str, Any] | None:
