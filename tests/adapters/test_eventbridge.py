@@ -228,8 +228,11 @@ def test_each_rule_routes_the_supported_events_and_nothing_else():
         _variant("auth0_log_signup.json", lambda e: e["detail"]["data"].update(type="fs"), "fs"),
         _variant("auth0_event_member_added.json", lambda e: e["detail"].update(type="group.member.added"), "grp"),
         _variant("auth0_event_user_created.json", lambda e: e["detail"].pop("specversion"), "nospec"),
+        _variant("auth0_event_user_created.json", lambda e: e["detail"].update(type="com.auth0.user.bogus"), "bogus"),
     ]
-    entries = [_entry(sample(name)) for names in supported.values() for name in names]
+    namespaced = {"type": "com.auth0.user.created"}  # the spelling of Auth0's example CloudEvent
+    prefixed = _variant("auth0_event_user_created.json", lambda e: e["detail"].update(namespaced), "ns")
+    entries = [_entry(sample(name)) for names in supported.values() for name in names] + [_entry(prefixed)]
     entries += [_entry(event) for event in unsupported]
     for start in range(0, len(entries), 10):  # PutEvents takes at most 10 entries
         assert events.put_events(Entries=entries[start : start + 10])["FailedEntryCount"] == 0
@@ -242,6 +245,8 @@ def test_each_rule_routes_the_supported_events_and_nothing_else():
                 arrived.append((body["detail-type"], json.dumps(body["detail"], sort_keys=True)))
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         expected = [(s["detail-type"], json.dumps(s["detail"], sort_keys=True)) for s in map(sample, supported[rule])]
+        if rule == "auth0-events":
+            expected.append((prefixed["detail-type"], json.dumps(prefixed["detail"], sort_keys=True)))
         assert sorted(arrived) == sorted(expected), rule
 
 
@@ -249,4 +254,13 @@ def test_the_patterns_filter_on_the_adapters_types():
     assert OKTA_LOG_PATTERN["detail"]["eventType"] == list(eventbridge.okta.SUPPORTED_EVENT_TYPES)
     log_types = AUTH0_LOG_PATTERN["detail"]["data"]["$or"]
     assert sorted(log_types[0]["type"] + log_types[1]["type"]) == sorted(eventbridge.auth0.LOG_TYPES)
-    assert AUTH0_EVENT_STREAM_PATTERN["detail"]["type"] == list(eventbridge.auth0.EVENT_STREAM_TYPES)
+    assert AUTH0_EVENT_STREAM_PATTERN["detail"]["type"] == list(eventbridge.auth0.EVENT_STREAM_TYPE_NAMES)
+
+
+def test_auth0_event_types_are_read_with_or_without_the_com_auth0_prefix():
+    plain = sample("auth0_event_user_created.json")
+    prefixed = sample("auth0_event_user_created.json")
+    prefixed["detail"]["type"] = "com.auth0.user.created"
+    mapped = [eventbridge.classify(e, auth0_mapping=eventbridge.auth0.Auth0Mapping()) for e in (plain, prefixed)]
+    assert mapped[0].kind == mapped[1].kind == eventbridge.AUTH0_EVENT_STREAM
+    assert [c.data for c in mapped[0].changes] == [c.data for c in mapped[1].changes] != []

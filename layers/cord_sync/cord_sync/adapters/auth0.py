@@ -121,6 +121,18 @@ EVENT_STREAM_TYPES: tuple[str, ...] = (
     MEMBER_DELETED,
 )
 
+# Auth0's event-type reference shows `com.auth0.user.<event>` in its example CloudEvent while its Management API
+# schema and SDKs name the types `user.created`: both spellings are read (and routed by the rule) as one.
+TYPE_PREFIX: Final = "com.auth0."
+EVENT_STREAM_TYPE_NAMES: tuple[str, ...] = (*EVENT_STREAM_TYPES, *(TYPE_PREFIX + t for t in EVENT_STREAM_TYPES))
+
+
+def event_stream_type(value: Any) -> str:
+    """A CloudEvent `type` without the optional `com.auth0.` prefix."""
+    text = str(value)
+    return text[len(TYPE_PREFIX) :] if text.startswith(TYPE_PREFIX) else text
+
+
 _USER_PATH = re.compile(r"^/api/v2/users/([^/?#]+)$")
 
 
@@ -268,7 +280,7 @@ def events_from_cloud_event(cloud_event: Mapping[str, Any], mapping: Auth0Mappin
     """
     if not isinstance(cloud_event, Mapping):
         raise InvalidEventError("an Auth0 Event Stream event must be a JSON object (a CloudEvent)")
-    event_type = cloud_event.get("type")
+    event_type = event_stream_type(cloud_event.get("type"))
     if event_type not in EVENT_STREAM_TYPES:
         return []
     changes = _Changes("Auth0 event", cloud_event.get("id"), cloud_event.get("time"), event_type)

@@ -53,7 +53,7 @@ AUTH0_LOG_PATTERN: Final[dict[str, Any]] = {
 }
 AUTH0_EVENT_STREAM_PATTERN: Final[dict[str, Any]] = {
     "source": [{"prefix": auth0.SOURCE_PREFIX}],
-    "detail": {"specversion": ["1.0"], "type": list(auth0.EVENT_STREAM_TYPES)},
+    "detail": {"specversion": ["1.0"], "type": list(auth0.EVENT_STREAM_TYPE_NAMES)},
 }
 
 
@@ -103,7 +103,7 @@ def classify(
         return _mapped(AUTH0_LOG, event_type, dicts, "nothing Cord can use (see the log line before)")
 
     if source.startswith(auth0.SOURCE_PREFIX) and isinstance(detail, Mapping) and "specversion" in detail:
-        event_type = str(detail.get("type"))
+        event_type = auth0.event_stream_type(detail.get("type"))
         if event_type not in auth0.EVENT_STREAM_TYPES:
             return Classified(AUTH0_EVENT_STREAM, event_type, skip_reason="an Auth0 event type cord-sync does not sync")
         dicts = auth0.events_from_cloud_event(detail, auth0_mapping or auth0.Auth0Mapping.from_env())
