@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cord_sync.adapters.okta import SUPPORTED_EVENT_TYPES, OktaMapping, events_from_log_event, normalize_time
+from cord_sync.adapters.common import normalize_time
+from cord_sync.adapters.okta import SUPPORTED_EVENT_TYPES, OktaMapping, events_from_log_event
 from cord_sync.errors import ConfigurationError, InvalidEventError
 from cord_sync.model import parse_event
 

@@ -117,3 +117,20 @@ def test_every_event_fixture_is_a_canonical_event_or_the_documented_malformed_on
     assert outcomes.count("ok") == len(outcomes) - 2  # one truncated body, one bad email
     for path in EVENTS.glob("eventbridge_*.json"):
         from_eventbridge(json.loads(path.read_text()))
+
+
+@pytest.mark.parametrize(
+    ("value", "usable"),
+    [
+        ("ada@example.com", True),
+        ("ada", False),
+        ("", False),
+        (None, False),
+        (42, False),
+        ("a" * 310 + "@example.com", False),  # over the schema's 320 characters
+    ],
+)
+def test_usable_email_is_the_schemas_email_rule(value, usable):
+    from cord_sync.model import usable_email
+
+    assert usable_email(value) == (value if usable else None)

@@ -61,6 +61,26 @@ def _validator():
     return fastjsonschema.compile(load_schema()), fastjsonschema.JsonSchemaValueException
 
 
+@cache
+def _email_validator():
+    import fastjsonschema
+
+    email = load_schema()["definitions"]["userUpsert"]["properties"]["email"]
+    return fastjsonschema.compile(email), fastjsonschema.JsonSchemaValueException
+
+
+def usable_email(value: Any) -> str | None:
+    """`value` when the canonical schema accepts it as a user's email address, else None."""
+    if not isinstance(value, str) or not value:
+        return None
+    validate, value_error = _email_validator()
+    try:
+        validate(value)
+    except value_error:
+        return None
+    return value
+
+
 def cord_id(value: str | int | float) -> str:
     """Render an id the way Cord stores it: numbers are stringified as JavaScript would."""
     if isinstance(value, str):

@@ -38,7 +38,8 @@ from typing import Any, Final
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from cord_sync.adapters.okta import OktaMapping, clip, events_from_log_event
+from cord_sync.adapters.common import clip
+from cord_sync.adapters.okta import OktaMapping, events_from_log_event
 from cord_sync.errors import ConfigurationError, InvalidEventError
 from cord_sync.model import parse_event
 from cord_sync.observability import logger, metrics

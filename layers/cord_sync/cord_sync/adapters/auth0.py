@@ -75,7 +75,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import unquote
 
-from cord_sync.adapters.okta import MAX_EVENT_ID, clip, normalize_time, usable_email
+from cord_sync.adapters.common import MAX_EVENT_ID, clip, normalize_time, text
 from cord_sync.errors import ConfigurationError, InvalidEventError
 from cord_sync.model import (
     MEMBERS_ADD,
@@ -85,6 +85,7 @@ from cord_sync.model import (
     USER_DEACTIVATE,
     USER_UPSERT,
     parse_event,
+    usable_email,
 )
 from cord_sync.observability import logger
 
@@ -129,8 +130,8 @@ EVENT_STREAM_TYPE_NAMES: tuple[str, ...] = (*EVENT_STREAM_TYPES, *(TYPE_PREFIX +
 
 def event_stream_type(value: Any) -> str:
     """A CloudEvent `type` without the optional `com.auth0.` prefix."""
-    text = str(value)
-    return text[len(TYPE_PREFIX) :] if text.startswith(TYPE_PREFIX) else text
+    name = str(value)
+    return name[len(TYPE_PREFIX) :] if name.startswith(TYPE_PREFIX) else name
 
 
 _USER_PATH = re.compile(r"^/api/v2/users/([^/?#]+)$")
@@ -155,17 +156,13 @@ class Auth0Mapping:
         return cls(organization_id_source=os.environ.get(ORGANIZATION_ID_SOURCE_ENV, "").strip().lower() or "id")
 
 
-def _text(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
-
-
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
 def _picture(value: Any) -> str | None:
-    text = _text(value)
-    return text if text and text.lower().startswith(("https://", "http://")) and " " not in text else None
+    url = text(value)
+    return url if url and url.lower().startswith(("https://", "http://")) and " " not in url else None
 
 
 class _Changes:
@@ -174,7 +171,7 @@ class _Changes:
     def __init__(self, what: str, event_id: Any, time: Any, event_type: str) -> None:
         self.what = what
         self.type = event_type
-        event_id = _text(event_id)
+        event_id = text(event_id)
         if event_id is None:
             raise InvalidEventError(f"{what} ({event_type}) has no id")
         if len(event_id) > MAX_EVENT_ID:  # never echoed: it would fill the logs
@@ -207,7 +204,7 @@ class _Changes:
             return self.skip("the user has no usable email, which Cord needs to create a user")
         data: dict[str, Any] = {"id": user_id, "email": email}
         for key, field in (("name", "name"), ("short_name", "given_name")):
-            if value := _text(profile.get(field)):
+            if value := text(profile.get(field)):
                 data[key] = value
         if picture := _picture(profile.get("picture")):
             data["profile_picture_url"] = picture
@@ -234,7 +231,7 @@ def events_from_log(detail: Mapping[str, Any]) -> list[dict]:
     details = _mapping(data.get("details"))
     if code == MANAGEMENT_API:
         return _management_api(changes, details)
-    user_id = _text(data.get("user_id"))
+    user_id = text(data.get("user_id"))
     if user_id is None:
         raise changes.invalid("has no user_id")
     if code == DELETED_USER:
@@ -246,7 +243,7 @@ def events_from_log(detail: Mapping[str, Any]) -> list[dict]:
 
 def _management_api(changes: _Changes, details: Mapping[str, Any]) -> list[dict]:
     request, response = _mapping(details.get("request")), _mapping(details.get("response"))
-    method, path = _text(request.get("method")), _text(request.get("path"))
+    method, path = text(request.get("method")), text(request.get("path"))
     if method is None or path is None:
         raise changes.invalid("has no details.request.method and path")
     method, path = method.upper(), path.split("?", 1)[0].rstrip("/")
@@ -255,7 +252,7 @@ def _management_api(changes: _Changes, details: Mapping[str, Any]) -> list[dict]
         return changes.skip(f"the Management API call ({method}) answered {status}")
     response_body, request_body = _mapping(response.get("body")), _mapping(request.get("body"))
     if method == "POST" and path == USERS_PATH:
-        user_id = _text(response_body.get("user_id"))
+        user_id = text(response_body.get("user_id"))
         if user_id is None:
             raise changes.invalid("creates a user but its response body has no user_id")
         return changes.user_upsert(user_id, response_body)
@@ -298,7 +295,7 @@ def events_from_cloud_event(cloud_event: Mapping[str, Any], mapping: Auth0Mappin
         org_id = _organization_id(changes, obj, mapping)
         if event_type == ORG_DELETED:
             return [changes.change(ORG_DEACTIVATE, {"id": org_id})]
-        name = _text(obj.get("display_name")) or _text(obj.get("name"))
+        name = text(obj.get("display_name")) or text(obj.get("name"))
         if name is None:
             raise changes.invalid("has an organization without a name")
         return [changes.change(ORG_UPSERT, {"id": org_id, "name": name})]
@@ -312,14 +309,14 @@ def events_from_cloud_event(cloud_event: Mapping[str, Any], mapping: Auth0Mappin
 
 
 def _user_id(changes: _Changes, user: Mapping[str, Any]) -> str:
-    user_id = _text(user.get("user_id"))
+    user_id = text(user.get("user_id"))
     if user_id is None:
         raise changes.invalid("has a user without a user_id")
     return user_id
 
 
 def _organization_id(changes: _Changes, organization: Mapping[str, Any], mapping: Auth0Mapping) -> str:
-    org_id = _text(organization.get(mapping.organization_id_source))
+    org_id = text(organization.get(mapping.organization_id_source))
     if org_id is None:
         raise changes.invalid(f"has an organization without an {mapping.organization_id_source}")
     return org_id

@@ -39,10 +39,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from functools import cache
 from typing import Any, Final
 
+from cord_sync.adapters.common import MAX_EVENT_ID, clip, normalize_time, text
 from cord_sync.errors import ConfigurationError, InvalidEventError
 from cord_sync.model import (
     MEMBERS_ADD,
@@ -51,13 +50,12 @@ from cord_sync.model import (
     ORG_UPSERT,
     USER_DEACTIVATE,
     USER_UPSERT,
-    load_schema,
     parse_event,
+    usable_email,
 )
 from cord_sync.observability import logger
 
 SOURCE: Final = "okta"
-MAX_EVENT_ID: Final = 256  # the canonical id's limit
 USER_ID_SOURCE_ENV: Final = "OKTA_USER_ID_SOURCE"
 GROUP_ID_SOURCE_ENV: Final = "OKTA_GROUP_ID_SOURCE"
 USER_ID_SOURCES: Final = ("id", "login")
@@ -121,53 +119,6 @@ class OktaMapping:
         )
 
 
-@cache
-def _email_validator():
-    import fastjsonschema
-
-    email_schema = load_schema()["definitions"]["userUpsert"]["properties"]["email"]
-    return fastjsonschema.compile(email_schema), fastjsonschema.JsonSchemaValueException
-
-
-def usable_email(value: Any) -> str | None:
-    """`value` when the canonical schema accepts it as an email address, else None."""
-    if not isinstance(value, str) or not value:
-        return None
-    validate, value_error = _email_validator()
-    try:
-        validate(value)
-    except value_error:
-        return None
-    return value
-
-
-def clip(value: Any, limit: int = 64) -> str:
-    """repr() of a value from a request, cut to `limit` characters for messages and logs."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _text(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-def normalize_time(value: Any) -> str:
-    """An Okta `published` timestamp as RFC 3339 in UTC with milliseconds; a time without offset is UTC.
-
-    Raises ValueError for anything else, including times that fall outside years 1-9999 once in UTC.
-    """
-    if not isinstance(value, str):
-        raise ValueError("not a string")
-    parsed = datetime.fromisoformat(value.strip())
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    try:
-        utc = parsed.astimezone(UTC)
-    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00
-        raise ValueError("out of range in UTC") from None
-    return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 class _Mapper:
     """Maps one relevant, successful LogEvent; raises InvalidEventError naming the event on bad shapes."""
 
@@ -176,7 +127,7 @@ class _Mapper:
         self.type = event_type
         self.mapping = mapping
         uuid = log_event.get("uuid")
-        if not _text(uuid):
+        if not text(uuid):
             raise InvalidEventError(f"Okta {event_type} event has no uuid")
         if len(uuid.strip()) > MAX_EVENT_ID:  # never echoed: it would fill answers and logs
             raise InvalidEventError(f"Okta {event_type} event has a uuid longer than {MAX_EVENT_ID} characters")
@@ -202,18 +153,18 @@ class _Mapper:
     def user(self) -> tuple[str, str | None, str | None]:
         """(Cord user id, email or None, display name or None) of the User target."""
         target = self.target("User")
-        login = _text(target.get("alternateId"))
-        user_id = _text(target.get("id")) if self.mapping.user_id_source == "id" else login
+        login = text(target.get("alternateId"))
+        user_id = text(target.get("id")) if self.mapping.user_id_source == "id" else login
         if user_id is None:
             source = "id" if self.mapping.user_id_source == "id" else "alternateId (login)"
             raise self.invalid(f"has a User target without an {source}")
-        return user_id, usable_email(login), _text(target.get("displayName"))
+        return user_id, usable_email(login), text(target.get("displayName"))
 
     def group(self) -> tuple[str, str | None]:
         """(Cord organization id, display name or None) of the UserGroup target."""
         target = self.target("UserGroup")
-        name = _text(target.get("displayName"))
-        group_id = _text(target.get("id")) if self.mapping.group_id_source == "id" else name
+        name = text(target.get("displayName"))
+        group_id = text(target.get("id")) if self.mapping.group_id_source == "id" else name
         if group_id is None:
             source = "id" if self.mapping.group_id_source == "id" else "displayName"
             raise self.invalid(f"has a UserGroup target without a {source}")

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 from cord_sync import model
-from cord_sync.errors import InvalidEventError
+from cord_sync.adapters.common import text
 from cord_sync.publish import change_event, utc_now
 from cord_sync.scim.config import ScimConfig
 
@@ -22,37 +22,21 @@ MEMBERS_CHUNK: Final = 1000  # ids per membership event: 1000 x 128 characters s
 ID_ATTRIBUTE: Final = {"id": "id", "externalId": "externalId", "userName": "userName", "displayName": "displayName"}
 
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
-
-
 def _cord_id(doc: dict[str, Any], source: str) -> str | None:
-    value = _text(doc.get(ID_ATTRIBUTE[source]))
+    value = text(doc.get(ID_ATTRIBUTE[source]))
     return value if value is not None and len(value) <= 128 else None
-
-
-def _valid_email(value: str | None) -> bool:
-    if not value:
-        return False
-    try:
-        model.parse_event(change_event(model.USER_UPSERT, {"id": "x", "email": value}, id="check", source=SOURCE))
-    except InvalidEventError:
-        return False
-    return True
 
 
 def user_email(doc: dict[str, Any]) -> str | None:
     """Primary email, else work email, else the first email, else the userName if it is an email."""
-    emails = [e for e in doc.get("emails") or [] if isinstance(e, dict) and _text(e.get("value"))]
+    emails = [e for e in doc.get("emails") or [] if isinstance(e, dict) and text(e.get("value"))]
     ordered = (
         [e for e in emails if e.get("primary") is True]
         + [e for e in emails if str(e.get("type", "")).lower() == "work"]
         + emails
     )
-    for candidate in [e["value"].strip() for e in ordered] + [_text(doc.get("userName"))]:
-        if _valid_email(candidate):
+    for candidate in [e["value"].strip() for e in ordered] + [text(doc.get("userName"))]:
+        if model.usable_email(candidate):
             return candidate
     return None
 
@@ -60,8 +44,8 @@ def user_email(doc: dict[str, Any]) -> str | None:
 def user_name(doc: dict[str, Any]) -> str | None:
     """displayName, else name.formatted, else given and family name."""
     name = doc.get("name") if isinstance(doc.get("name"), dict) else {}
-    joined = " ".join(p for p in (_text(name.get("givenName")), _text(name.get("familyName"))) if p)
-    return _text(doc.get("displayName")) or _text(name.get("formatted")) or (joined or None)
+    joined = " ".join(p for p in (text(name.get("givenName")), text(name.get("familyName"))) if p)
+    return text(doc.get("displayName")) or text(name.get("formatted")) or (joined or None)
 
 
 def user_cord_id(doc: dict[str, Any], config: ScimConfig) -> str | None:
@@ -74,7 +58,7 @@ def user_cord_id(doc: dict[str, Any], config: ScimConfig) -> str | None:
 
 def group_cord_id(doc: dict[str, Any], config: ScimConfig) -> str | None:
     """The Cord organization id a group is synced as, or None when it does not become an organization."""
-    display_name = _text(doc.get("displayName"))
+    display_name = text(doc.get("displayName"))
     if display_name is None or not config.group_synced(display_name):
         return None
     return _cord_id(doc, config.group_id_source)
@@ -102,7 +86,7 @@ class Events:
         if name:
             data["name"] = name
         name_part = doc.get("name") if isinstance(doc.get("name"), dict) else {}
-        short = _text(doc.get("nickName")) or _text(name_part.get("givenName"))
+        short = text(doc.get("nickName")) or text(name_part.get("givenName"))
         if short:
             data["short_name"] = short
         self.add(model.USER_UPSERT, data)
